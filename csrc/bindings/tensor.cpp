@@ -1,0 +1,85 @@
+// The Python Tensor type: its metadata properties, the buffer protocol and __array__ (zero-copy to
+// NumPy), and zero-copy construction from NumPy arrays and other array-likes.
+#include <pybind11/stl.h>
+
+#include "bindings/convert.h"
+#include "fusednn/errors.h"
+
+namespace fusednn::bind {
+
+namespace {
+
+py::tuple dims_tuple(const Dims& d, int64_t scale = 1) {
+  py::tuple out(d.size());
+  for (int i = 0; i < d.size(); ++i) out[i] = py::int_(d[i] * scale);
+  return out;
+}
+
+std::string device_name(Device d) { return d.is_cpu() ? "cpu" : cat("cuda:", d.index); }
+
+const char* buffer_format(DType dtype) {
+  switch (dtype) {
+    case DType::Bool: return "?";
+    case DType::Int32: return "i";
+    case DType::Int64: return "q";
+    case DType::Float32: return "f";
+    default: return "d";
+  }
+}
+
+py::buffer_info buffer_of(const Tensor& t) {
+  if (!t.device().is_cpu())
+    throw TypeError("a CUDA tensor has no CPU buffer: copy it to the host first with .cpu()");
+  const auto size = static_cast<py::ssize_t>(t.itemsize());
+  std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides(t.ndim());
+  for (int i = 0; i < t.ndim(); ++i) strides[i] = t.stride(i) * size;
+  return py::buffer_info(t.data(), size, buffer_format(t.dtype()), t.ndim(), shape, strides, !t.writable());
+}
+
+py::array array_protocol(const py::object& self, const py::object& dtype, const py::object& copy) {
+  py::array out = to_numpy(self);
+  const bool force_copy = !copy.is_none() && copy.cast<bool>();
+  const bool forbid_copy = !copy.is_none() && !copy.cast<bool>();
+  if (!dtype.is_none() && !out.dtype().is(py::dtype::from_args(dtype))) {
+    if (forbid_copy) throw ValueError("__array__: a dtype change needs a copy, but copy=False");
+    return out.attr("astype")(dtype);
+  }
+  return force_copy ? py::array(out.attr("copy")()) : out;
+}
+
+}  // namespace
+
+void init_tensor(py::module_& m) {
+  py::class_<Tensor> cls(m, "Tensor", py::dynamic_attr(), py::buffer_protocol(),
+                         "An n-dimensional array on a device, with NumPy semantics and autograd.");
+  cls.attr("__module__") = "fusednn";
+  cls.def(py::init([](py::handle data) { return to_tensor(data); }), py::arg("data"),
+          "Tensor(data): a tensor viewing `data` (a Tensor or NumPy array, zero-copy) or holding a copy of it.");
+  cls.def_buffer(&buffer_of);
+  cls.def_property_readonly("shape", [](const Tensor& t) { return dims_tuple(t.shape()); });
+  cls.def_property_readonly("ndim", &Tensor::ndim);
+  cls.def_property_readonly("size", &Tensor::numel);
+  cls.def_property_readonly("dtype", [](const Tensor& t) { return to_numpy_dtype(t.dtype()); });
+  cls.def_property_readonly("itemsize", [](const Tensor& t) { return t.itemsize(); });
+  cls.def_property_readonly("nbytes", [](const Tensor& t) { return t.numel() * static_cast<int64_t>(t.itemsize()); });
+  cls.def_property_readonly("strides", [](const Tensor& t) {
+    return dims_tuple(t.strides(), static_cast<int64_t>(t.itemsize()));
+  }, "Strides in bytes, as NumPy reports them.");
+  cls.def_property_readonly("device", [](const Tensor& t) { return device_name(t.device()); });
+  cls.def_property_readonly("_data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data()); });
+  cls.def_property_readonly("_writable", &Tensor::writable);
+  cls.def("is_contiguous", &Tensor::is_contiguous, "Whether the elements are laid out C-contiguously.");
+  cls.def("__len__", [](const Tensor& t) {
+    if (t.ndim() == 0) throw TypeError("len() of unsized object");
+    return t.shape(0);
+  });
+  cls.def("__array__", &array_protocol, py::arg("dtype") = py::none(), py::arg("copy") = py::none());
+  cls.def("numpy", [](const py::object& self) { return to_numpy(self); },
+          "A NumPy array sharing this tensor's memory (no copy).");
+
+  m.def("from_numpy", [](const py::array& a) { return from_numpy(a); }, py::arg("array"),
+        "A tensor sharing the NumPy array's memory: writes through either are seen by the other.");
+  m.def("_to_tensor", [](py::handle obj) { return to_tensor(obj); }, py::arg("obj"));
+}
+
+}  // namespace fusednn::bind
