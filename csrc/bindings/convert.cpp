@@ -72,13 +72,15 @@ Tensor from_numpy(const py::array& array) {
   Dims shape(ndim), strides(ndim);
   // The storage starts at the lowest address the array touches, so negative strides stay in bounds.
   int64_t low = 0, high = size;
+  bool empty = false;
   for (int i = 0; i < ndim; ++i) {
     shape[i] = array.shape(i);
     strides[i] = array.strides(i) / size;
-    if (shape[i] == 0) { low = 0; high = 0; break; }
+    empty |= shape[i] == 0;
     const int64_t span = (shape[i] - 1) * array.strides(i);
     (span < 0 ? low : high) += span;
   }
+  if (empty) low = high = 0;
   char* first = static_cast<char*>(const_cast<void*>(array.data()));
   auto storage = Storage::borrow(first + low, static_cast<size_t>(high - low), hold(array), Device::cpu(),
                                  array.writeable());

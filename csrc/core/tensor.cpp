@@ -56,11 +56,11 @@ bool Tensor::is_contiguous() const {
 }
 
 bool Tensor::may_overlap(const Tensor& other) const {
-  if (storage_ != other.storage_ && storage_->data() != other.storage_->data()) return false;
   if (numel_ == 0 || other.numel_ == 0) return false;
-  auto extent = [](const Tensor& t, int64_t* lo, int64_t* hi) {  // byte range touched
+  // Absolute addresses: two borrowed storages (views of one NumPy buffer) can share memory.
+  auto extent = [](const Tensor& t, intptr_t* lo, intptr_t* hi) {  // byte range touched
     const int64_t size = static_cast<int64_t>(t.itemsize());
-    int64_t first = t.offset_ * size, last = t.offset_ * size;
+    intptr_t first = reinterpret_cast<intptr_t>(t.data()), last = first;
     for (int i = 0; i < t.ndim(); ++i) {
       const int64_t span = (t.shape_[i] - 1) * t.strides_[i] * size;
       (span < 0 ? first : last) += span;
@@ -68,7 +68,7 @@ bool Tensor::may_overlap(const Tensor& other) const {
     *lo = first;
     *hi = last + size;
   };
-  int64_t a0, a1, b0, b1;
+  intptr_t a0, a1, b0, b1;
   extent(*this, &a0, &a1);
   extent(other, &b0, &b1);
   return a0 < b1 && b0 < a1;
