@@ -1,0 +1,233 @@
+// Branch-free float/double math that GCC auto-vectorises inside loops (only selects, bit casts and
+// polynomials): round/floor/ceil, exp, expm1, log, log1p, sin, cos, tanh, sigmoid. Include only from
+// *_loops.cpp files: everything lives in the per-ISA namespace.
+//   exp(x)   = 2^n (1 + q), n = round(x / ln2), r = x - n ln2 (two-part ln2), q = e^r - 1 by Taylor on |r| <= ln2/2
+//   expm1(x) = 2^n q + (2^n - 1)            (exact q for small x, where n = 0)
+//   log(x)   = e ln2 + 2 atanh(f / (2 + f)), x = 2^e (1 + f), 1 + f in [sqrt(1/2), sqrt(2))
+//   log1p(x) = log(u) * x / (u - 1), u = 1 + x  (x itself when u == 1)
+//   sin, cos: r = x - k pi/2 (three-part pi/2, in double), Taylor on |r| <= pi/4, quadrant from k
+//   tanh(x)  = sign(x) em / (em + 2), em = expm1(2|x|);  sigmoid(x) = 1 / (1 + e^-x) or e^x / (1 + e^x)
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace fusednn::cpu::FUSEDNN_ISA_NS::vmath {
+
+template <class T> struct Traits;
+template <> struct Traits<float> {
+  using U = uint32_t;
+  using I = int32_t;
+  static constexpr int mant = 23, bias = 127;
+  static constexpr float exp_lo = -104.0f, exp_hi = 89.0f;   // e^x is 0 below, inf above
+  static constexpr float expm1_lo = -80.0f, expm1_hi = 40.0f;  // e^x - 1 is -1 below, e^x above
+  static constexpr float tanh_big = 20.0f;                   // tanh rounds to +-1 above
+  static constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;  // ln2_hi: 9 bits, n ln2_hi exact
+  static constexpr int exp_degree = 8, log_terms = 5;
+};
+template <> struct Traits<double> {
+  using U = uint64_t;
+  using I = int64_t;
+  static constexpr int mant = 52, bias = 1023;
+  static constexpr double exp_lo = -746.0, exp_hi = 710.0;
+  static constexpr double expm1_lo = -700.0, expm1_hi = 100.0;
+  static constexpr double tanh_big = 40.0;
+  static constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;  // 32 bits
+  static constexpr int exp_degree = 13, log_terms = 11;
+};
+
+template <class T> inline typename Traits<T>::U bits(T x) {
+  typename Traits<T>::U u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+}
+template <class T> inline T from_bits(typename Traits<T>::U u) {
+  T x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
+template <class T> constexpr T pow2(int e) {  // only in constant expressions
+  T r = 1;
+  for (; e > 0; --e) r *= 2;
+  for (; e < 0; ++e) r /= 2;
+  return r;
+}
+template <class T> constexpr T inf() { return __builtin_huge_val(); }
+
+template <class T> inline T abs(T x) {
+  return from_bits<T>(bits(x) & ~(typename Traits<T>::U{1} << (8 * sizeof(T) - 1)));
+}
+// |magnitude| with the sign of `sign`.
+template <class T> inline T copysign(T magnitude, T sign) {
+  const auto sign_bit = typename Traits<T>::U{1} << (8 * sizeof(T) - 1);
+  return from_bits<T>((bits(magnitude) & ~sign_bit) | (bits(sign) & sign_bit));
+}
+
+// Round half to even: adding 2^mant pushes the fraction bits out under the FPU's rounding mode.
+template <class T> inline T round(T x) {
+  constexpr T big = pow2<T>(Traits<T>::mant);
+  const T a = abs(x);
+  const T r = (a + big) - big;
+  return a < big ? copysign(r, x) : x;  // |x| >= 2^mant (and inf, NaN) are already integral
+}
+template <class T> inline T floor(T x) {
+  const T r = round(x);
+  return r > x ? r - T(1) : r;
+}
+template <class T> inline T ceil(T x) {
+  const T r = round(x);
+  return r < x ? r + T(1) : r;
+}
+
+// Coefficient tables computed at compile time: 1/k! and 2/(2k+1).
+template <class T, int N> struct InvFactorials {
+  T v[N + 1] = {};
+  constexpr InvFactorials() {
+    double f = 1;
+    for (int k = 0; k <= N; ++k) {
+      if (k > 0) f /= k;
+      v[k] = static_cast<T>(f);
+    }
+  }
+};
+template <class T, int N> struct AtanhCoefs {
+  T v[N + 1] = {};
+  constexpr AtanhCoefs() {
+    for (int k = 0; k <= N; ++k) v[k] = static_cast<T>(2.0 / (2 * k + 1));
+  }
+};
+
+// e^r - 1 for |r| <= ln2/2: r + r^2 (1/2! + r/3! + ... + r^(d-2)/d!).
+template <class T> inline T expm1_poly(T r) {
+  constexpr int d = Traits<T>::exp_degree;
+  constexpr InvFactorials<T, d> c;
+  T p = c.v[d];
+  for (int k = d - 1; k >= 2; --k) p = p * r + c.v[k];
+  return r + (r * r) * p;
+}
+
+// Splits x (already clamped) into n = round(x / ln2) and r = x - n ln2; n as an integer too.
+template <class T> inline T exp_reduce(T x, typename Traits<T>::I* n_int) {
+  using C = Traits<T>;
+  constexpr T log2e = static_cast<T>(1.44269504088896340736), shift = T(1.5) * pow2<T>(C::mant);
+  const T t = x * log2e + shift;  // t's low mantissa bits hold round(x / ln2)
+  const T n = t - shift;
+  *n_int = static_cast<typename C::I>(bits(t) - bits(shift));
+  return (x - n * C::ln2_hi) - n * C::ln2_lo;
+}
+// 2^n for n in the normal exponent range.
+template <class T> inline T exp2_int(typename Traits<T>::I n) {
+  using C = Traits<T>;
+  return from_bits<T>(static_cast<typename C::U>(static_cast<typename C::U>(n) + C::bias) << C::mant);
+}
+
+template <class T> inline T exp(T x) {
+  using C = Traits<T>;
+  T xc = x < C::exp_lo ? C::exp_lo : x;  // NaN passes both clamps and is restored at the end
+  xc = xc > C::exp_hi ? C::exp_hi : xc;
+  typename C::I n;
+  const T q = expm1_poly(exp_reduce(xc, &n));
+  // 2^n as 2^(n/2) 2^(n - n/2): both factors stay normal for results that overflow or are denormal.
+  const typename C::I n1 = n >> 1, n2 = n - n1;
+  const T s1 = exp2_int<T>(n1), s2 = exp2_int<T>(n2);
+  const T y = (q * s1 + s1) * s2;
+  return x != x ? x : y;
+}
+
+template <class T> inline T expm1(T x) {
+  using C = Traits<T>;
+  T xc = x < C::expm1_lo ? C::expm1_lo : x;
+  xc = xc > C::exp_hi ? C::exp_hi : xc;
+  typename C::I n;
+  const T q = expm1_poly(exp_reduce(xc, &n));
+  const T s = exp2_int<T>(n);
+  T y = s * q + (s - T(1));
+  y = xc > C::expm1_hi ? exp(x) : y;  // 2^n could overflow although e^x does not; e^x - 1 == e^x there
+  return x != x ? x : copysign(y, x);  // expm1 keeps the sign (and -0)
+}
+
+template <class T> inline T log(T x) {
+  using C = Traits<T>;
+  using U = typename C::U;
+  constexpr T min_normal = pow2<T>(1 - C::bias), scale = pow2<T>(C::mant);
+  constexpr T sqrt2 = static_cast<T>(1.41421356237309504880);
+  const bool tiny = x < min_normal;  // denormals: scale into the normal range first
+  const T xs = tiny ? x * scale : x;
+  const U b = bits(xs);
+  typename C::I e = static_cast<typename C::I>(b >> C::mant) - C::bias - (tiny ? C::mant : 0);
+  T m = from_bits<T>((b & ((U{1} << C::mant) - 1)) | bits(T(1)));  // in [1, 2)
+  const bool high = m > sqrt2;
+  m = high ? m * T(0.5) : m;
+  e += high ? 1 : 0;
+  const T f = m - T(1);  // exact
+  const T s = f / (T(2) + f), z = s * s;
+  constexpr AtanhCoefs<T, C::log_terms> c;
+  T p = c.v[C::log_terms];
+  for (int k = C::log_terms - 1; k >= 1; --k) p = p * z + c.v[k];
+  const T ef = static_cast<T>(e);
+  T y = ef * C::ln2_hi + (T(2) * s + (s * (z * p) + ef * C::ln2_lo));
+  y = x == inf<T>() ? x : y;
+  y = x == T(0) ? -inf<T>() : y;
+  y = x < T(0) ? static_cast<T>(__builtin_nan("")) : y;
+  return x != x ? x : y;
+}
+
+template <class T> inline T log1p(T x) {
+  const T u = T(1) + x, d = u - T(1);
+  const T y = d == T(0) ? x : log(u) * (x / d);  // the quotient corrects u's rounding
+  return x == inf<T>() ? x : y;
+}
+
+// ---- sin and cos, evaluated in double (float inputs lose nothing) ----
+
+// Beyond this |x| the three-part pi/2 reduction is no longer exact: callers use the scalar fallback.
+constexpr double kTrigMaxArg = 1.0e6;
+
+inline double sin_poly(double r) {  // r + r^3 (-1/3! + r^2/5! - ...), |r| <= pi/4
+  constexpr InvFactorials<double, 19> c;
+  const double z = r * r;
+  double p = -c.v[19];
+  for (int k = 17; k >= 3; k -= 2) p = p * z + ((k & 2) ? -c.v[k] : c.v[k]);
+  return r == 0.0 ? r : r + r * z * p;  // keeps sin(-0) = -0
+}
+inline double cos_poly(double r) {  // 1 - r^2/2! + r^4/4! - ..., |r| <= pi/4
+  constexpr InvFactorials<double, 20> c;
+  const double z = r * r;
+  double p = c.v[20];
+  for (int k = 18; k >= 2; k -= 2) p = p * z + ((k & 2) ? -c.v[k] : c.v[k]);
+  return 1.0 + z * p;
+}
+
+// sin(x) (cos_shift = 0) or cos(x) = sin(x + pi/2) (cos_shift = 1) for |x| <= kTrigMaxArg.
+inline double sin_cos(double x, int64_t cos_shift) {
+  constexpr double two_over_pi = 6.36619772367581382433e-01, shift = 1.5 * pow2<double>(52);
+  // pi/2 in three parts of 33 bits: k * part is exact for |k| < 2^20.
+  constexpr double p1 = 1.57079632673412561417e+00, p2 = 6.07710050630396597660e-11,
+                   p3 = 2.02226624871116645580e-21;
+  const double t = x * two_over_pi + shift;
+  const double k = t - shift;
+  const int64_t quadrant = static_cast<int64_t>(bits(t) - bits(shift)) + cos_shift;
+  const double r = ((x - k * p1) - k * p2) - k * p3;
+  const double s = sin_poly(r), c = cos_poly(r);
+  const double y = (quadrant & 1) ? c : s;
+  return (quadrant & 2) ? -y : y;
+}
+
+template <class T> inline T sin(T x) { return static_cast<T>(sin_cos(static_cast<double>(x), 0)); }
+template <class T> inline T cos(T x) { return static_cast<T>(sin_cos(static_cast<double>(x), 1)); }
+// Whether x needs the scalar library path (huge, inf or NaN).
+template <class T> inline bool trig_needs_fallback(T x) { return !(abs(x) <= T(kTrigMaxArg)); }
+
+template <class T> inline T tanh(T x) {
+  T a = abs(x);
+  a = a > Traits<T>::tanh_big ? Traits<T>::tanh_big : a;
+  const T em = expm1(T(2) * a);
+  return copysign(em / (em + T(2)), x);
+}
+
+template <class T> inline T sigmoid(T x) {
+  const T e = exp(-abs(x));  // never overflows
+  const T r = T(1) / (T(1) + e);
+  return x >= T(0) ? r : e * r;
+}
+
+}  // namespace fusednn::cpu::FUSEDNN_ISA_NS::vmath
