@@ -80,11 +80,16 @@ def _array_ufunc(self, ufunc, method_name, *inputs, **kwargs):
 
 
 def _repr(self):
+    """Like NumPy's repr, with "tensor(" and the dtype shown only when it is not a default one."""
     body = np.array2string(np.asarray(self), separator=", ", prefix="tensor(")
-    default = self.dtype in (np.float32, np.int64, np.bool_)
-    suffix = "" if default and self.size > 0 else f", dtype={self.dtype}"
-    device = "" if self.device == "cpu" else f", device='{self.device}'"
-    return f"tensor({body}{suffix}{device})"
+    extras = []
+    if self.size == 0 and self.ndim != 1:
+        extras.append(f"shape={self.shape}")
+    if self.size == 0 or self.dtype not in (np.float32, np.int64, np.bool_):
+        extras.append(f"dtype={self.dtype}")
+    if self.device != "cpu":
+        extras.append(f"device='{self.device}'")
+    return "tensor(" + ", ".join([body] + extras) + ")"
 
 
 def _str(self):
