@@ -1,0 +1,188 @@
+// Python bindings of the gemm family: matmul with NumPy semantics (1-D operands promoted then the added dim
+// removed, batch dims broadcast, dtypes promoted), the private _gemm (2-D strided operands, alpha/beta and
+// the fused bias + activation epilogue) and the FMA-peak probe the benchmarks report against.
+#include <string>
+
+#include "bindings/convert.h"
+#include "fusednn/elementwise.h"
+#include "fusednn/errors.h"
+#include "fusednn/gemm.h"
+#include "fusednn/parallel.h"
+
+namespace fusednn::bind {
+namespace {
+
+// Products at least this big (multiply-adds) run one at a time, each using every thread inside gemm;
+// smaller ones in a batch are spread over the threads instead.
+constexpr int64_t kBigProduct = int64_t{1} << 20;
+
+template <class T>
+MatView<T> mat(const Tensor& t, int64_t offset) {
+  const int n = t.ndim();
+  return {t.data_as<T>() + offset, t.stride(n - 2), t.stride(n - 1)};
+}
+
+// C[i] = A[i] B[i] for every batch index i; a, b, c already broadcast to (batch..., M|K, K|N).
+template <class T>
+void batched_product(const Tensor& a, const Tensor& b, const Tensor& c) {
+  const int nd = c.ndim(), nbatch_dims = nd - 2;
+  const int64_t M = c.shape(nd - 2), N = c.shape(nd - 1), K = a.shape(nd - 1);
+  const int64_t batches = Dims(c.shape().begin(), c.shape().begin() + nbatch_dims).product();
+  auto one = [&](int64_t index) {
+    int64_t oa = 0, ob = 0, oc = 0;
+    for (int d = nbatch_dims - 1; d >= 0; --d) {
+      const int64_t i = index % c.shape(d);
+      index /= c.shape(d);
+      oa += i * a.stride(d);
+      ob += i * b.stride(d);
+      oc += i * c.stride(d);
+    }
+    if constexpr (std::is_floating_point_v<T>)
+      gemm<T>(M, N, K, T(1), mat<const T>(a, oa), mat<const T>(b, ob), T(0), mat<T>(c, oc));
+    else
+      gemm_integer<T>(M, N, K, mat<const T>(a, oa), mat<const T>(b, ob), mat<T>(c, oc));
+  };
+  if (M * N * K >= kBigProduct || batches == 1) {
+    for (int64_t i = 0; i < batches; ++i) one(i);
+    return;
+  }
+  parallel_for(batches, M * N * std::max<int64_t>(K, 1), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) one(i);
+  });
+}
+
+Tensor matmul(Tensor a, Tensor b) {
+  const Dims sa = a.shape(), sb = b.shape();
+  for (int i = 0; i < 2; ++i)
+    if ((i == 0 ? sa : sb).size() == 0)
+      throw ValueError(cat("matmul: Input operand ", i, " does not have enough dimensions (has 0, gufunc core with "
+                           "signature (n?,k),(k,m?)->(n?,m?) requires 1)"));
+  const bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
+  const int64_t K = sa.back(), Kb = b_vec ? sb[0] : sb[sb.size() - 2];
+  if (K != Kb)
+    throw ValueError(cat("matmul: shapes ", sa, " and ", sb, " not aligned: ", K, " (dim ", sa.size() - 1, ") != ", Kb,
+                         " (dim ", b_vec ? 0 : sb.size() - 2, ")"));
+  if (a_vec) a = a.unsqueeze(0);
+  if (b_vec) b = b.unsqueeze(1);
+  const int64_t M = a.shape(a.ndim() - 2), N = b.shape(b.ndim() - 1);
+  // Batch dims broadcast NumPy style, aligned from the right.
+  const int na = a.ndim() - 2, nb = b.ndim() - 2, nbatch = std::max(na, nb);
+  Dims batch(nbatch, int64_t{1});
+  for (int d = 0; d < nbatch; ++d) {
+    const int64_t da = d - (nbatch - na) >= 0 ? a.shape(d - (nbatch - na)) : 1;
+    const int64_t db = d - (nbatch - nb) >= 0 ? b.shape(d - (nbatch - nb)) : 1;
+    if (da != db && da != 1 && db != 1)
+      throw ValueError(cat("matmul: batch dimensions of shapes ", sa, " and ", sb, " do not broadcast"));
+    batch[d] = da == 1 ? db : da;
+  }
+  const DType dtype = promote_types(a.dtype(), b.dtype());
+  Dims shape_a = batch, shape_b = batch, shape_c = batch;
+  shape_a.push_back(M), shape_a.push_back(K);
+  shape_b.push_back(K), shape_b.push_back(N);
+  shape_c.push_back(M), shape_c.push_back(N);
+  Tensor c = Tensor::empty(shape_c, dtype);
+  {
+    GilRelease gil(c.numel() * std::max<int64_t>(K, 1));
+    if (a.dtype() != dtype) a = astype(a, dtype);
+    if (b.dtype() != dtype) b = astype(b, dtype);
+    a = a.expand(shape_a);
+    b = b.expand(shape_b);
+    visit_dtype(dtype, [&](auto zero) { batched_product<decltype(zero)>(a, b, c); });
+  }
+  if (b_vec) c = c.squeeze(c.ndim() - 1);
+  if (a_vec) c = c.squeeze(c.ndim() - (b_vec ? 1 : 2));
+  return c;
+}
+
+Activation parse_activation(py::handle obj) {
+  if (obj.is_none()) return Activation::None;
+  const std::string name = py::str(obj);
+  static const std::pair<const char*, Activation> names[] = {
+      {"none", Activation::None}, {"linear", Activation::None},   {"relu", Activation::Relu},
+      {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu}, {"tanh", Activation::Tanh},
+      {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
+  for (const auto& [n, act] : names)
+    if (name == n) return act;
+  throw ValueError(cat("_gemm: unknown activation '", name,
+                       "': expected None, 'relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid' or 'silu'"));
+}
+
+BiasMode parse_bias_mode(const std::string& name) {
+  if (name == "none") return BiasMode::None;
+  if (name == "row") return BiasMode::PerRow;
+  if (name == "col") return BiasMode::PerColumn;
+  throw ValueError(cat("_gemm: bias_mode must be 'none', 'row' or 'col', got '", name, "'"));
+}
+
+// out = act(alpha * a @ b + beta * out + bias) for 2-D float tensors of one dtype, any strides.
+Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alpha, double beta, py::handle bias_obj,
+               const std::string& bias_mode_name, py::handle activation_obj, double leaky_slope) {
+  if (a.ndim() != 2 || b.ndim() != 2)
+    throw ValueError(cat("_gemm: expected 2-D operands, got shapes ", a.shape(), " and ", b.shape()));
+  if (!is_floating(a.dtype()) || a.dtype() != b.dtype())
+    throw TypeError(cat("_gemm: operands must both be float32 or both float64, got ", dtype_name(a.dtype()), " and ",
+                        dtype_name(b.dtype())));
+  const int64_t M = a.shape(0), K = a.shape(1), N = b.shape(1);
+  if (b.shape(0) != K)
+    throw ValueError(cat("_gemm: shapes ", a.shape(), " and ", b.shape(), " not aligned: ", K, " (dim 1) != ",
+                         b.shape(0), " (dim 0)"));
+  const BiasMode bias_mode = parse_bias_mode(bias_mode_name);
+  const Activation activation = parse_activation(activation_obj);
+  Tensor out;
+  if (out_obj.is_none()) {
+    if (beta != 0) throw ValueError("_gemm: beta != 0 needs an `out` to accumulate into");
+    out = Tensor::empty({M, N}, a.dtype());
+  } else {
+    out = to_tensor(out_obj);
+    if (out.ndim() != 2 || out.shape(0) != M || out.shape(1) != N)
+      throw ValueError(cat("_gemm: out has shape ", out.shape(), ", expected ", Dims{M, N}));
+    if (out.dtype() != a.dtype())
+      throw TypeError(cat("_gemm: out has dtype ", dtype_name(out.dtype()), ", expected ", dtype_name(a.dtype())));
+    if (!out.writable()) throw ValueError("_gemm: out is read-only");
+    if (out.may_overlap(a) || out.may_overlap(b)) throw ValueError("_gemm: out must not overlap the operands");
+  }
+  Tensor bias;
+  if (bias_mode != BiasMode::None) {
+    if (bias_obj.is_none()) throw ValueError(cat("_gemm: bias_mode '", bias_mode_name, "' needs a bias"));
+    bias = to_tensor(bias_obj);
+    const int64_t want = bias_mode == BiasMode::PerRow ? M : N;
+    if (bias.ndim() != 1 || bias.shape(0) != want)
+      throw ValueError(cat("_gemm: bias has shape ", bias.shape(), ", expected (", want, ",) for bias_mode '",
+                           bias_mode_name, "'"));
+    if (bias.dtype() != a.dtype())
+      throw TypeError(cat("_gemm: bias has dtype ", dtype_name(bias.dtype()), ", expected ", dtype_name(a.dtype())));
+    bias = contiguous(bias);
+  } else if (!bias_obj.is_none()) {
+    throw ValueError("_gemm: a bias needs bias_mode 'row' or 'col'");
+  }
+  const Epilogue epilogue{bias_mode, bias.defined() ? bias.data() : nullptr, activation, leaky_slope};
+  GilRelease gil(M * N * std::max<int64_t>(K, 1));
+  if (a.dtype() == DType::Float32)
+    gemm<float>(M, N, K, float(alpha), mat<const float>(a, 0), mat<const float>(b, 0), float(beta), mat<float>(out, 0),
+                epilogue);
+  else
+    gemm<double>(M, N, K, alpha, mat<const double>(a, 0), mat<const double>(b, 0), beta, mat<double>(out, 0), epilogue);
+  return out;
+}
+
+}  // namespace
+
+void init_gemm(py::module_& m) {
+  m.def(
+      "matmul", [](py::handle a, py::handle b) { return matmul(to_tensor(a), to_tensor(b)); }, py::arg("a"),
+      py::arg("b"), "Matrix product with NumPy's matmul semantics.");
+  m.def("_gemm", &gemm_py, py::arg("a"), py::arg("b"), py::arg("out") = py::none(), py::arg("alpha") = 1.0,
+        py::arg("beta") = 0.0, py::arg("bias") = py::none(), py::arg("bias_mode") = "none",
+        py::arg("activation") = py::none(), py::arg("leaky_slope") = 0.01,
+        "out = act(alpha * a @ b + beta * out + bias), bias per row ('row') or per column ('col').");
+  m.def(
+      "_fma_peak_gflops",
+      [](int threads, double seconds) {
+        if (threads < 1 || !(seconds > 0)) throw ValueError("_fma_peak_gflops: need threads >= 1 and seconds > 0");
+        py::gil_scoped_release gil;
+        return fma_peak_gflops(threads, seconds);
+      },
+      py::arg("threads"), py::arg("seconds") = 0.5, "Measured float32 FMA throughput (GFLOP/s) of the active ISA.");
+}
+
+}  // namespace fusednn::bind

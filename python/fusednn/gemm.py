@@ -1,0 +1,111 @@
+"""Matrix products with NumPy semantics on fusednn's own GEMM: ``matmul`` (batched, broadcasting),
+``dot``, ``inner``, ``outer``, ``tensordot``, ``vdot`` and a ``linalg`` namespace.
+
+    matmul(a, b)[..., i, j] = sum_k a[..., i, k] * b[..., k, j]
+
+float32/float64 run on the packed, multi-threaded GEMM; bool/int32/int64 on a plain integer loop; mixed
+dtypes are promoted as NumPy promotes them.
+"""
+import types
+
+import numpy as np
+
+from . import _C
+from ._tensor import Tensor, implements, method
+from .elementwise import multiply
+from .shape import reshape, transpose
+
+__all__ = ["matmul", "dot", "inner", "outer", "tensordot", "vdot", "linalg"]
+
+
+def _tensor(x):
+    return _C._to_tensor(x)
+
+
+def _store(result, out):
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+@implements(np.matmul, ufunc="matmul")
+def matmul(x1, x2, out=None):
+    """Matrix product a @ b: 1-D operands are promoted to a row (a) or column (b) and the added dim
+    removed; dims before the last two are batch dims, broadcast against each other."""
+    return _store(_C.matmul(x1, x2), out)
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    """Sum of products over the given axes: an int n (a's last n with b's first n) or a pair of axis lists.
+    The result has a's free axes, then b's."""
+    a, b = _tensor(a), _tensor(b)
+    if isinstance(axes, (int, np.integer)):
+        axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    else:
+        axes_a, axes_b = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+    if len(axes_a) != len(axes_b):
+        raise ValueError("tensordot: shape-mismatch for sum (different numbers of axes)")
+    axes_a = [x % a.ndim if a.ndim else x for x in axes_a]
+    axes_b = [x % b.ndim if b.ndim else x for x in axes_b]
+    for x, y in zip(axes_a, axes_b):
+        if a.shape[x] != b.shape[y]:
+            raise ValueError(f"tensordot: shape-mismatch for sum: {a.shape} axis {x} != {b.shape} axis {y}")
+    free_a = [x for x in range(a.ndim) if x not in axes_a]
+    free_b = [x for x in range(b.ndim) if x not in axes_b]
+    def size(t, axes):
+        return int(np.prod([t.shape[x] for x in axes], dtype=np.int64))
+    k = size(a, axes_a)
+    a2 = reshape(transpose(a, free_a + axes_a), (size(a, free_a), k))
+    b2 = reshape(transpose(b, axes_b + free_b), (k, size(b, free_b)))
+    shape = tuple(a.shape[x] for x in free_a) + tuple(b.shape[x] for x in free_b)
+    return reshape(_C.matmul(a2, b2), shape)
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    """NumPy's dot: scalars multiply; otherwise sum over a's last axis and b's second-to-last (its only
+    axis when 1-D)."""
+    a, b = _tensor(a), _tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        result = multiply(a, b)
+    elif b.ndim <= 2:
+        result = _C.matmul(a, b)
+    else:
+        result = tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
+    return _store(result, out)
+
+
+@implements(np.inner)
+def inner(a, b):
+    """Sum of products over the last axes of a and b (a scalar operand multiplies)."""
+    a, b = _tensor(a), _tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b)
+    return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 1]))
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    """outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]."""
+    return _store(_C.matmul(reshape(_tensor(a), (-1, 1)), reshape(_tensor(b), (1, -1))), out)
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    """Dot product of the flattened operands (real dtypes: no conjugation)."""
+    a, b = _tensor(a), _tensor(b)
+    if a.size != b.size:
+        raise ValueError(f"vdot: vectors have different lengths: {a.size} and {b.size}")
+    return _C.matmul(reshape(a, (-1,)), reshape(b, (-1,)))
+
+
+linalg = types.ModuleType("fusednn.linalg", "Linear algebra (NumPy's np.linalg names): matmul so far.")
+linalg.matmul = matmul
+if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
+    implements(np.linalg.matmul)(matmul)
+
+method("dot")(dot)
+Tensor.__matmul__ = lambda self, other: _C.matmul(self, other)
+Tensor.__rmatmul__ = lambda self, other: _C.matmul(other, self)
