@@ -119,7 +119,6 @@ void init_indexing(py::module_& m) {
     return index_get(x, items);
   });
   cls.def("__setitem__", [](const Tensor& x, py::handle key, py::handle value) {
-    if (!x.writable()) throw ValueError("assignment destination is read-only");
     const std::vector<IndexItem> items = to_items(key);
     const Tensor v = value_tensor(value);
     GilRelease gil(std::max(advanced_work(x, items), v.numel()));

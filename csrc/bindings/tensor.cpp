@@ -68,6 +68,8 @@ void init_tensor(py::module_& m) {
   cls.def_property_readonly("device", [](const Tensor& t) { return device_name(t.device()); });
   cls.def_property_readonly("_data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data()); });
   cls.def_property_readonly("_writable", &Tensor::writable);
+  cls.def_property_readonly("_version", [](const Tensor& t) { return t.storage()->version(); },
+                            "Number of in-place writes to this tensor's memory (autograd checks it).");
   cls.def("is_contiguous", &Tensor::is_contiguous, "Whether the elements are laid out C-contiguously.");
   cls.def("__len__", [](const Tensor& t) {
     if (t.ndim() == 0) throw TypeError("len() of unsized object");

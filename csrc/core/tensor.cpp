@@ -55,6 +55,11 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+void Tensor::prepare_write(const char* what) const {
+  if (!writable()) throw ValueError(cat(what, " is read-only"));
+  storage_->bump_version();
+}
+
 bool Tensor::may_overlap(const Tensor& other) const {
   if (numel_ == 0 || other.numel_ == 0) return false;
   // Absolute addresses: two borrowed storages (views of one NumPy buffer) can share memory.

@@ -110,10 +110,6 @@ void cast_into(const Tensor& dst, const Tensor& src) {
   for_each_element(dst.shape(), {&dst, &src}, loop, nullptr, 1);
 }
 
-void check_writable(const Tensor& t) {
-  if (!t.writable()) throw ValueError("assignment destination is read-only");
-}
-
 bool same_view(const Tensor& a, const Tensor& b) {
   return a.data() == b.data() && a.shape() == b.shape() && a.strides() == b.strides() && a.dtype() == b.dtype();
 }
@@ -189,7 +185,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 void binary_inplace(BinaryOp op, const Tensor& a, const Tensor& b) {
-  check_writable(a);
+  a.prepare_write();
   const DType compute = binary_compute_dtype(op, a.dtype(), b.dtype());
   const DType result = binary_result_dtype(op, a.dtype(), b.dtype());
   if (kind_rank(result) > kind_rank(a.dtype()))
@@ -241,7 +237,7 @@ Tensor astype(const Tensor& x, DType dtype) {
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : astype(x, x.dtype()); }
 
 void copy_into(const Tensor& dst, const Tensor& src) {
-  check_writable(dst);
+  dst.prepare_write();
   Tensor s = broadcast_for_assignment(src, dst.shape());
   if (dst.numel() == 0 || same_view(dst, s)) return;
   if (dst.may_overlap(s)) s = broadcast_for_assignment(astype(src, src.dtype()), dst.shape());

@@ -463,7 +463,7 @@ Tensor index_get(const Tensor& x, const std::vector<IndexItem>& items) {
 }
 
 void index_set(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value) {
-  if (!x.writable()) throw ValueError("assignment destination is read-only");
+  x.prepare_write();
   const Parsed p = parse(x, items);
   if (p.arrays.empty()) return copy_into(p.view, value);
   require_cpu(x, "advanced indexing");

@@ -28,10 +28,6 @@ const cpu::RandomKernels& kernels() {
   return select_isa(cpu::ref::random_kernels, cpu::avx2::random_kernels, cpu::avx512::random_kernels);
 }
 
-void check_writable(const Tensor& out, const char* op) {
-  if (!out.writable()) throw ValueError(cat(op, ": output tensor is read-only"));
-}
-
 // Fills `out` with loop's values: reserves the blocks first, then hands whole chunks to threads.
 void draw(Generator& gen, const Tensor& out, const cpu::RandomLoop& loop, cpu::RandomDraw d, int64_t cost) {
   const int64_t n = out.numel();
@@ -99,7 +95,7 @@ Generator& default_generator() {
 }
 
 void uniform_(Generator& gen, const Tensor& out, double low, double high) {
-  check_writable(out, "uniform");
+  out.prepare_write("uniform: output tensor");
   if (!(low <= high)) throw ValueError(cat("uniform: high - low < 0 (low=", low, ", high=", high, ")"));
   if (!std::isfinite(high - low)) throw ValueError(cat("uniform: high - low range exceeds valid bounds (low=", low, ", high=", high, ")"));
   const auto& k = kernels();
@@ -118,7 +114,7 @@ void uniform_(Generator& gen, const Tensor& out, double low, double high) {
 }
 
 void normal_(Generator& gen, const Tensor& out, double loc, double scale) {
-  check_writable(out, "normal");
+  out.prepare_write("normal: output tensor");
   if (!(scale >= 0)) throw ValueError(cat("normal: scale < 0 (scale=", scale, ")"));
   const auto& k = kernels();
   const auto& loop = float_loop(k.normal_f32, k.normal_f64, out.dtype(), "normal");
@@ -129,7 +125,7 @@ void normal_(Generator& gen, const Tensor& out, double loc, double scale) {
 }
 
 void integers_(Generator& gen, const Tensor& out, int64_t low, int64_t high) {
-  check_writable(out, "integers");
+  out.prepare_write("integers: output tensor");
   if (low > high) throw ValueError(cat("integers: low > high (low=", low, ", high=", high, " inclusive)"));
   const auto& k = kernels();
   const cpu::RandomLoop* loop = nullptr;
@@ -177,7 +173,7 @@ Tensor permutation(Generator& gen, int64_t n) {
 
 void shuffle_(Generator& gen, const Tensor& t) {
   if (t.ndim() == 0) throw ValueError("shuffle: a 0-d tensor has no axis to shuffle");
-  check_writable(t, "shuffle");
+  t.prepare_write("shuffle: output tensor");
   const int64_t n = t.shape(0);
   if (n < 2 || t.numel() == 0) return;
   // Byte offsets of one row's elements, so rows of any layout swap element by element.

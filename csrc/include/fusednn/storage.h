@@ -3,6 +3,7 @@
 // page-faulting on every large temporary. Borrowed blocks belong to someone else (NumPy, DLPack).
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -35,6 +36,9 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
   bool writable() const { return writable_; }
+  // Counts in-place writes, so autograd can tell that a tensor it saved for backward has changed since.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   Storage(void* data, size_t nbytes, size_t capacity, std::shared_ptr<void> owner, Device device, bool writable)
@@ -45,6 +49,7 @@ class Storage {
   std::shared_ptr<void> owner_;  // set for borrowed memory
   Device device_;
   bool writable_;
+  std::atomic<uint64_t> version_{0};
 };
 
 // The CPU caching allocator, also used directly by kernels for scratch space (packed GEMM panels).

@@ -46,6 +46,9 @@ class Tensor {
   T* data_as() const { return static_cast<T*>(data()); }
 
   bool is_contiguous() const;
+  // Every in-place write starts here: it refuses read-only memory (ValueError "<what> is read-only")
+  // and bumps the storage's version, which autograd checks on the tensors it saved.
+  void prepare_write(const char* what = "assignment destination") const;
   // Whether two tensors may touch the same bytes (a conservative check on storage and extent).
   bool may_overlap(const Tensor& other) const;
 
