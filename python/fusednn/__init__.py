@@ -19,6 +19,8 @@ from .indexing import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .gemm import *  # noqa: F401,F403
 from . import random  # noqa: E402
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __version__ = _C.__version__
 

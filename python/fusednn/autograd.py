@@ -1,0 +1,298 @@
+"""Reverse-mode automatic differentiation.
+
+Differentiable ops record a ``Node`` on their output: the backward function (defined beside the op's
+forward) and the inputs it maps the output's gradient to. ``Tensor.backward()`` walks the graph once,
+in reverse topological order (iteratively, so graphs of any depth work), reduces broadcast gradients
+back to each input's shape and accumulates leaf gradients into ``.grad``.
+
+    with fnn.no_grad(): ...        # record nothing (also a decorator)
+    fnn.autograd.gradcheck(f, (x, y))
+"""
+import contextlib
+import functools
+
+import numpy as np
+
+from . import _C
+from ._tensor import Tensor, method
+from .creation import ones_like
+
+
+class _Mode:
+    enabled = True  # read by every differentiable op: a class attribute is the fastest global to check
+
+
+def is_grad_enabled():
+    """Whether differentiable ops currently record the graph."""
+    return _Mode.enabled
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager and decorator that turns recording on or off; also works as a plain call."""
+
+    def __init__(self, mode):
+        self.previous = _Mode.enabled
+        self.mode = bool(mode)
+        _Mode.enabled = self.mode
+
+    def __enter__(self):
+        _Mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _Mode.enabled = self.previous
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Record no graph inside the block (or the decorated function): inference and parameter updates."""
+
+    def __init__(self):
+        self.previous = _Mode.enabled
+        self.mode = False
+
+    def __call__(self, fn):  # used as @no_grad or @no_grad()
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Record the graph inside the block even within no_grad."""
+
+    def __init__(self):
+        self.previous = _Mode.enabled
+        self.mode = True
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class Node:
+    """One recorded op. ``backward(dy, *saved)`` returns one gradient (or None) per input."""
+    __slots__ = ("name", "backward", "inputs", "saved", "versions")
+
+    def __init__(self, name, backward, inputs, saved):
+        self.name = name
+        self.backward = backward
+        self.inputs = inputs
+        self.saved = saved
+        # Saved tensors must not change before backward reads them: remember their versions.
+        self.versions = [t._version if isinstance(t, Tensor) else None for t in saved]
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+
+def requires_grad(x):
+    """Whether x is a tensor that needs a gradient and recording is on: the test a forward makes."""
+    return _Mode.enabled and getattr(x, "requires_grad", False)
+
+
+def wants_grad(x):
+    """Whether x is a tensor that needs a gradient: the test a backward makes (it runs under no_grad)."""
+    return getattr(x, "requires_grad", False)
+
+
+def record(name, output, backward, inputs, saved=()):
+    """Make ``output`` the result of a differentiable op: attaches a Node and returns output."""
+    output.grad_fn = Node(name, backward, inputs, saved)
+    output.requires_grad = True
+    return output
+
+
+def _sum_to_shape(grad, shape):
+    """Reduce a broadcast gradient back to ``shape`` (sum over the axes broadcasting added or stretched)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return summed.reshape(shape)
+
+
+def _check_versions(node):
+    for t, version in zip(node.saved, node.versions):
+        if version is not None and t._version != version:
+            raise RuntimeError(
+                f"one of the tensors needed to compute the gradient of {node.name} has been modified by an "
+                f"in-place operation (version {version} -> {t._version}); compute a copy first, or run the "
+                f"in-place update under fnn.no_grad() after backward")
+
+
+def _accumulate_leaf(leaf, grad):
+    if grad.dtype != leaf.dtype:
+        grad = grad.astype(leaf.dtype)
+    if not grad.is_contiguous():
+        grad = grad.copy()
+    # Out of place: a gradient may be shared by several leaves (a + b gives both the same dy).
+    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+
+
+def _topological_order(root):
+    """Nodes reachable from root, each after every node that feeds it a gradient."""
+    order, seen, stack = [], {id(root)}, [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        stack.append((node, True))
+        for inp in node.inputs:
+            fn = getattr(inp, "grad_fn", None)
+            if fn is not None and id(fn) not in seen:
+                seen.add(id(fn))
+                stack.append((fn, False))
+    order.reverse()
+    return order
+
+
+def backward(tensor, grad=None, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) * grad into every leaf's ``.grad``. ``grad`` defaults to 1 for a
+    one-element tensor. The graph is freed afterwards unless ``retain_graph``."""
+    if not getattr(tensor, "requires_grad", False):
+        raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
+                           "(did you create it under no_grad, or from tensors without requires_grad=True?)")
+    if grad is None:
+        if tensor.size != 1:
+            raise RuntimeError(f"backward: grad can be implied only for a one-element output, not shape "
+                               f"{tensor.shape}; pass grad= explicitly")
+        grad = ones_like(tensor)
+    grad = _C._to_tensor(grad)
+    if grad.shape != tensor.shape:
+        raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {tensor.shape}")
+    root = tensor.grad_fn
+    if root is None:
+        _accumulate_leaf(tensor, grad)
+        return
+    pending = {id(root): grad}
+    with no_grad():
+        for node in _topological_order(root):
+            dy = pending.pop(id(node), None)
+            if dy is None:
+                continue
+            if node.backward is None:
+                raise RuntimeError(f"backward through {node.name} a second time: the graph was freed by the "
+                                   f"first backward; pass retain_graph=True to it")
+            _check_versions(node)
+            grads = node.backward(dy, *node.saved)
+            for inp, g in zip(node.inputs, grads):
+                if g is None or not wants_grad(inp):
+                    continue
+                g = _sum_to_shape(_C._to_tensor(g), inp.shape)
+                fn = inp.grad_fn
+                if fn is None:
+                    _accumulate_leaf(inp, g)
+                else:
+                    key = id(fn)
+                    pending[key] = pending[key] + g if key in pending else g
+            if not retain_graph:
+                node.backward = None
+                node.saved = ()
+
+
+class FunctionContext:
+    """What a custom Function's forward saves for its backward."""
+
+    def save_for_backward(self, *tensors):
+        self.saved_tensors = tensors
+
+
+class Function:
+    """A user-defined differentiable op, as in PyTorch::
+
+        class Cube(fnn.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x * x
+            @staticmethod
+            def backward(ctx, dy):
+                (x,) = ctx.saved_tensors
+                return 3 * x * x * dy
+
+        y = Cube.apply(x)
+    """
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = FunctionContext()
+        with no_grad():
+            output = cls.forward(ctx, *args)
+        if any(requires_grad(a) for a in args):
+            def backward(dy, ctx):
+                grads = cls.backward(ctx, dy)
+                return grads if isinstance(grads, tuple) else (grads,)
+            record(cls.__name__, output, backward, args, (ctx,))
+        return output
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Compare fn's autograd gradients with central finite differences, in float64.
+
+    ``inputs`` are array-likes; each is converted to a float64 tensor that requires grad. fn returns a
+    tensor; the check uses the scalar sum(fn(*inputs) * w) for a fixed random w. Returns True, or raises
+    AssertionError naming the input and the worst element.
+    """
+    xs = [_C._to_tensor(np.array(x, dtype=np.float64)) for x in inputs]
+    for x in xs:
+        x.requires_grad = True
+    out = fn(*xs)
+    weights = np.random.default_rng(0).standard_normal(out.shape)
+    (out * _C._to_tensor(weights)).sum().backward()
+    for i, x in enumerate(xs):
+        analytic = np.zeros(x.shape) if x.grad is None else np.array(x.grad, dtype=np.float64)
+        numeric = np.zeros(x.shape)
+        data = np.asarray(x)
+        with no_grad():
+            for index in np.ndindex(*x.shape):
+                saved = data[index]
+                data[index] = saved + eps
+                plus = float((np.asarray(fn(*xs), dtype=np.float64) * weights).sum())
+                data[index] = saved - eps
+                minus = float((np.asarray(fn(*xs), dtype=np.float64) * weights).sum())
+                data[index] = saved
+                numeric[index] = (plus - minus) / (2 * eps)
+        if not np.allclose(analytic, numeric, atol=atol, rtol=rtol):
+            worst = np.unravel_index(np.argmax(np.abs(analytic - numeric)), x.shape) if x.ndim else ()
+            raise AssertionError(f"gradcheck: input {i} (shape {x.shape}) at {worst}: autograd "
+                                 f"{analytic[worst]:.6g} vs finite difference {numeric[worst]:.6g}")
+    return True
+
+
+# ---- Tensor attributes and methods ----
+Tensor.requires_grad = False
+Tensor.grad = None
+Tensor.grad_fn = None
+Tensor.is_leaf = property(lambda self: self.grad_fn is None, doc="Whether no recorded op produced this tensor.")
+method("backward")(backward)
+
+
+@method
+def requires_grad_(self, requires_grad=True):
+    """Set whether this leaf tensor needs a gradient; returns self. Only floating tensors can."""
+    if requires_grad and self.dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require gradients, not {self.dtype}")
+    if not requires_grad and self.grad_fn is not None:
+        raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+    self.requires_grad = bool(requires_grad)
+    return self
+
+
+@method
+def detach(self):
+    """A tensor sharing this one's memory, outside the graph (no grad_fn, no requires_grad)."""
+    return Tensor(self)
+
+
+@method
+def zero_grad_(self):
+    """Drop the accumulated gradient."""
+    self.grad = None
+    return self
