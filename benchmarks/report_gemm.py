@@ -1,0 +1,138 @@
+"""GEMM report, from one run: GFLOP/s (2 M N K / time) of fusednn, NumPy (OpenBLAS) and torch (when
+installed) on the same shapes and threads, the ratios, and the fraction of the measured FMA peak.
+
+    python benchmarks/report_gemm.py [--threads 2] [--quick]
+
+Each timing sample runs enough calls to last about `sample_s`; the median sample after a warm-up is
+reported.
+"""
+import argparse
+import os
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+ARGS = parser.parse_args() if __name__ == "__main__" else parser.parse_args([])
+for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)  # before NumPy loads its BLAS
+
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import fusednn as fnn  # noqa: E402
+from fusednn import _C  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+    torch.set_num_threads(ARGS.threads)
+except ImportError:
+    torch = None
+
+
+def mlp_cases(batch, sizes, tag):
+    """Forward Y = X W and the two backward products dX = dY W^T, dW = X^T dY for each layer, with W
+    stored (in, out) and the transposes as views, as a training step runs them."""
+    cases = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        cases.append((f"{tag} B={batch} fwd {n_in}->{n_out}", batch, n_out, n_in, "nn"))
+        cases.append((f"{tag} B={batch} dX  {n_out}->{n_in}", batch, n_in, n_out, "nt"))
+        cases.append((f"{tag} B={batch} dW  {n_in}x{n_out}", n_in, n_out, batch, "tn"))
+    return cases
+
+
+def operands(m, n, k, layout, dtype, rng):
+    """A (m x k) and B (k x n), transposed views of (k x m) / (n x k) storage where layout says 't'."""
+    a = rng.standard_normal((k, m) if layout[0] == "t" else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if layout[1] == "t" else (k, n)).astype(dtype)
+    return (a.T if layout[0] == "t" else a), (b.T if layout[1] == "t" else b)
+
+
+def runners(a, b, dtype):
+    """One zero-argument call per library, each writing into its own preallocated output."""
+    m, n = a.shape[0], b.shape[1]
+    fa, fb, fc = fnn.asarray(a), fnn.asarray(b), fnn.asarray(np.empty((m, n), dtype))
+    nc = np.empty((m, n), dtype)
+    # out passed positionally: pybind11's keyword parsing alone costs ~1.5 us
+    calls = {"fusednn": lambda: _C._gemm(fa, fb, fc), "numpy": lambda: np.matmul(a, b, out=nc)}
+    if torch is not None:
+        ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty((m, n), dtype=getattr(torch, dtype.__name__))
+        calls["torch"] = lambda: torch.matmul(ta, tb, out=tc)
+    return calls
+
+
+def time_calls(calls, sample_s, samples):
+    """Median seconds per call for each library. Libraries run one after another, after a pause: their
+    idle worker threads spin for a while after each call (OpenBLAS for ~0.1 s) and would otherwise steal
+    the cores from the next library."""
+    result = {}
+    for name, fn in calls.items():
+        time.sleep(0.2)
+        fn()  # warm-up, then enough calls per sample that one sample lasts ~sample_s
+        t0 = time.perf_counter()
+        count = 0
+        while time.perf_counter() - t0 < sample_s / 2:
+            fn()
+            count += 1
+        reps = max(1, int(count * sample_s / (time.perf_counter() - t0)))
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                fn()
+            times.append((time.perf_counter() - t0) / reps)
+        result[name] = statistics.median(times)
+    return result
+
+
+def main(args=ARGS):
+    fnn.set_num_threads(args.threads)
+    samples, sample_s = (5, 0.02) if args.quick else (11, 0.05)
+    rng = np.random.default_rng(0)
+
+    peak = _C._fma_peak_gflops(args.threads, 1.0)
+    print(f"fusednn {fnn.__version__}  isa={fnn.config.isa()}  threads={args.threads}  numpy {np.__version__}"
+          + (f"  torch {torch.__version__}" if torch is not None else "  (torch not installed)"))
+    print(f"measured FMA peak (float32, {args.threads} threads): {peak:.1f} GFLOP/s; float64 peak taken as half\n")
+
+    cases = []
+    for size in (256, 512, 1024, 2048):
+        for dtype in (np.float32, np.float64):
+            cases.append((f"square {size} {np.dtype(dtype).name}", size, size, size, "nn", dtype))
+    mlp = [c + (np.float32,) for batch in (32, 128, 512) for c in mlp_cases(batch, (784, 512, 256, 10), "mlp")]
+    small = [c + (np.float32,) for c in mlp_cases(32, (10, 64, 64, 1), "small")]
+    cases += mlp + small + [("tiny 32x64x64", 32, 64, 64, "nn", np.float32)]
+
+    header = f"{'case':34s} {'M':>5s} {'N':>5s} {'K':>5s}  {'fusednn':>9s} {'numpy':>9s} {'x np':>6s}"
+    header += f" {'torch':>9s} {'x torch':>7s}" if torch is not None else ""
+    print(header + f" {'% peak':>7s}  (GFLOP/s; us per call for tiny)")
+    ratios = {"mlp": [], "small": []}
+    for name, m, n, k, layout, dtype in cases:
+        a, b = operands(m, n, k, layout, dtype, rng)
+        t = time_calls(runners(a, b, dtype), sample_s, samples)
+        flops = 2.0 * m * n * k
+        gf = {lib: flops / s * 1e-9 for lib, s in t.items()}
+        dtype_peak = peak if dtype == np.float32 else peak / 2
+        line = f"{name:34s} {m:5d} {n:5d} {k:5d}  {gf['fusednn']:9.1f} {gf['numpy']:9.1f} {t['numpy'] / t['fusednn']:6.2f}"
+        if torch is not None:
+            line += f" {gf['torch']:9.1f} {t['torch'] / t['fusednn']:7.2f}"
+        line += f" {100 * gf['fusednn'] / dtype_peak:6.1f}%"
+        if name.startswith("tiny"):
+            line += "  " + "  ".join(f"{lib} {s * 1e6:.2f} us" for lib, s in t.items())
+        print(line, flush=True)
+        for key in ratios:
+            if name.startswith(key):
+                ratios[key].append(t["numpy"] / t["fusednn"])
+    print()
+    for key, r in ratios.items():
+        print(f"median speed-up over numpy, {key} shapes: {statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f})")
+    # The Python-level call, allocation included, for the tiny product.
+    a, b = operands(32, 64, 64, "nn", np.float32, rng)
+    fa, fb = fnn.asarray(a), fnn.asarray(b)
+    t = time_calls({"fnn.matmul": lambda: fnn.matmul(fa, fb), "np.matmul": lambda: np.matmul(a, b)}, sample_s, samples)
+    print("tiny 32x64x64 with allocation: " + ", ".join(f"{lib} {s * 1e6:.2f} us" for lib, s in t.items()))
+
+
+if __name__ == "__main__":
+    main()
