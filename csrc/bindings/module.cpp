@@ -21,6 +21,10 @@ void init_indexing(py::module_& m);
 void init_creation(py::module_& m);
 void init_random(py::module_& m);
 void init_gemm(py::module_& m);
+void init_activation(py::module_& m);
+void init_loss(py::module_& m);
+void init_normalization(py::module_& m);
+void init_optim(py::module_& m);
 void init_cuda(py::module_& m);
 
 namespace {
@@ -84,5 +88,9 @@ PYBIND11_MODULE(_C, m) {
   init_creation(m);
   init_random(m);
   init_gemm(m);
+  init_activation(m);
+  init_loss(m);
+  init_normalization(m);
+  init_optim(m);
   init_cuda(m);
 }
