@@ -57,15 +57,13 @@ def _zero_grad(dy, *inputs):
     return tuple(dy * 0 for _ in inputs[:-1])
 
 
-def _maximum_grad(dy, a, b, y):
-    # Ties split the gradient evenly between the two inputs, as in PyTorch.
-    share = _C.where(_C.binary(_B.equal, a, b), 0.5, _C.where(_C.binary(_B.greater, a, b), 1.0, 0.0))
-    return dy * share, dy * (1.0 - share)
-
-
-def _minimum_grad(dy, a, b, y):
-    share = _C.where(_C.binary(_B.equal, a, b), 0.5, _C.where(_C.binary(_B.less, a, b), 1.0, 0.0))
-    return dy * share, dy * (1.0 - share)
+def _extremum_grad(wins):
+    """Gradient of maximum (wins = greater) or minimum (wins = less): dy goes to the winning input;
+    ties split it evenly between the two, as in PyTorch."""
+    def grad(dy, a, b, y):
+        share = _C.where(_C.binary(_B.equal, a, b), 0.5, _C.where(_C.binary(wins, a, b), 1.0, 0.0))
+        return dy * share, dy * (1.0 - share)
+    return grad
 
 
 def _power_grad(dy, a, b, y):
@@ -106,8 +104,8 @@ floor_divide = _binary("floor_divide", "floor(x1 / x2) (integer division by 0 gi
 remainder = _binary("remainder", "x1 - floor(x1 / x2) * x2, with the sign of x2 (integer x2 = 0 gives 0)",
                     lambda dy, a, b, y: (dy, -dy * floor_divide(a, b)))
 power = _binary("power", "x1 ** x2 (integer x2 < 0 raises ValueError)", _power_grad)
-maximum = _binary("maximum", "max(x1, x2), NaN if either is NaN", _maximum_grad)
-minimum = _binary("minimum", "min(x1, x2), NaN if either is NaN", _minimum_grad)
+maximum = _binary("maximum", "max(x1, x2), NaN if either is NaN", _extremum_grad(_B.greater))
+minimum = _binary("minimum", "min(x1, x2), NaN if either is NaN", _extremum_grad(_B.less))
 equal = _binary("equal", "x1 == x2")
 not_equal = _binary("not_equal", "x1 != x2")
 less = _binary("less", "x1 < x2")
