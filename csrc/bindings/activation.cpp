@@ -1,6 +1,76 @@
-// Python bindings of the activation family (being written).
+// Python bindings of the activation family: _act / _act_backward by ActKind, _softmax / _softmax_backward,
+// and the fused Linear backward helper _bias_act_backward(activation, dy, saved, leaky_slope[, db]).
+#include <string>
+#include <utility>
+
 #include "bindings/convert.h"
+#include "fusednn/activation.h"
+#include "fusednn/errors.h"
 
 namespace fusednn::bind {
-void init_activation(py::module_& m) {}
+
+namespace {
+
+Activation parse_gemm_activation(py::handle obj) {
+  if (obj.is_none()) return Activation::None;
+  const std::string name = py::str(obj);
+  static const std::pair<const char*, Activation> names[] = {
+      {"none", Activation::None},   {"linear", Activation::None}, {"relu", Activation::Relu},
+      {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu}, {"tanh", Activation::Tanh},
+      {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
+  for (const auto& [n, act] : names)
+    if (name == n) return act;
+  throw ValueError(cat("_bias_act_backward: unknown activation '", name,
+                       "': expected None, 'relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid' or 'silu'"));
+}
+
+ActParams params(double alpha, double beta, double threshold) {
+  ActParams p;
+  p.alpha = alpha;
+  p.beta = beta;
+  p.threshold = threshold;
+  return p;
+}
+
+}  // namespace
+
+void init_activation(py::module_& m) {
+  py::enum_<ActKind>(m, "ActKind")
+      .value("relu", ActKind::Relu).value("leaky_relu", ActKind::LeakyRelu).value("elu", ActKind::Elu)
+      .value("gelu", ActKind::Gelu).value("gelu_tanh", ActKind::GeluTanh).value("silu", ActKind::Silu)
+      .value("sigmoid", ActKind::Sigmoid).value("tanh", ActKind::Tanh).value("softplus", ActKind::Softplus);
+
+  m.def("_act", [](ActKind kind, py::handle x, double alpha, double beta, double threshold) {
+    const Tensor t = to_tensor(x);
+    GilRelease gil(t.numel());
+    return activation(kind, t, params(alpha, beta, threshold));
+  });
+  m.def("_act_backward", [](ActKind kind, py::handle dy, py::handle saved, double alpha, double beta, double threshold) {
+    const Tensor g = to_tensor(dy), s = to_tensor(saved);
+    GilRelease gil(s.numel());
+    return activation_backward(kind, g, s, params(alpha, beta, threshold));
+  });
+  m.def("_softmax", [](py::handle x, py::handle axis, bool log) {
+    const Tensor t = to_tensor(x);
+    const int a = t.ndim() == 0 ? 0 : to_axis(axis, t.ndim());
+    GilRelease gil(t.numel());
+    return softmax(t, a, log);
+  });
+  m.def("_softmax_backward", [](py::handle dy, py::handle y, py::handle axis, bool log) {
+    const Tensor g = to_tensor(dy), t = to_tensor(y);
+    const int a = t.ndim() == 0 ? 0 : to_axis(axis, t.ndim());
+    GilRelease gil(t.numel());
+    return softmax_backward(g, t, a, log);
+  });
+  m.def("_bias_act_backward", [](py::handle activation, py::handle dy, py::handle saved, double leaky_slope,
+                                 py::handle db) {
+    const Activation act = parse_gemm_activation(activation);
+    const Tensor g = to_tensor(dy);
+    const Tensor s = saved.is_none() ? Tensor{} : to_tensor(saved);
+    const Tensor b = db.is_none() ? Tensor{} : py::cast<Tensor>(db);
+    GilRelease gil(g.numel());
+    return bias_act_backward(act, g, s, b, leaky_slope);
+  }, py::arg("activation"), py::arg("dy"), py::arg("saved"), py::arg("leaky_slope") = 0.01, py::arg("db") = py::none());
+}
+
 }  // namespace fusednn::bind

@@ -1,6 +1,80 @@
-// Python bindings of the loss family (being written).
+// Python bindings of the loss family: pointwise losses by PointwiseLoss, fused cross-entropy (returning the
+// row log-sum-exps its backward reads) and nll_loss, each with its backward. reduction: 'none'|'mean'|'sum'.
+#include <string>
+
 #include "bindings/convert.h"
+#include "fusednn/errors.h"
+#include "fusednn/loss.h"
 
 namespace fusednn::bind {
-void init_loss(py::module_& m) {}
+
+namespace {
+
+Reduction parse_reduction(const std::string& name) {
+  if (name == "mean") return Reduction::Mean;
+  if (name == "sum") return Reduction::Sum;
+  if (name == "none") return Reduction::None;
+  throw ValueError(cat("reduction must be 'mean', 'sum' or 'none', got '", name, "'"));
+}
+Tensor optional_tensor(py::handle obj) { return obj.is_none() ? Tensor{} : to_tensor(obj); }
+ClassLossOptions class_options(const std::string& reduction, int64_t ignore_index, double smoothing) {
+  ClassLossOptions o;
+  o.reduction = parse_reduction(reduction);
+  o.ignore_index = ignore_index;
+  o.label_smoothing = smoothing;
+  return o;
+}
+
+}  // namespace
+
+void init_loss(py::module_& m) {
+  py::enum_<PointwiseLoss>(m, "PointwiseLoss")
+      .value("mse", PointwiseLoss::Mse).value("l1", PointwiseLoss::L1).value("huber", PointwiseLoss::Huber)
+      .value("bce", PointwiseLoss::Bce).value("bce_with_logits", PointwiseLoss::BceLogits);
+
+  m.def("_pointwise_loss", [](PointwiseLoss kind, py::handle input, py::handle target, py::handle weight,
+                              py::handle pos_weight, const std::string& reduction, double delta) {
+    const Reduction r = parse_reduction(reduction);
+    const Tensor x = to_tensor(input), t = to_tensor(target), w = optional_tensor(weight), pw = optional_tensor(pos_weight);
+    GilRelease gil(x.numel());
+    return pointwise_loss(kind, x, t, w, pw, r, delta);
+  });
+  m.def("_pointwise_loss_backward", [](PointwiseLoss kind, py::handle dy, py::handle input, py::handle target,
+                                       py::handle weight, py::handle pos_weight, const std::string& reduction,
+                                       double delta) {
+    const Reduction r = parse_reduction(reduction);
+    const Tensor g = to_tensor(dy), x = to_tensor(input), t = to_tensor(target), w = optional_tensor(weight),
+                 pw = optional_tensor(pos_weight);
+    GilRelease gil(x.numel());
+    return pointwise_loss_backward(kind, g, x, t, w, pw, r, delta);
+  });
+  m.def("_cross_entropy", [](py::handle logits, py::handle target, py::handle weight, const std::string& reduction,
+                             int64_t ignore_index, double smoothing) {
+    const ClassLossOptions o = class_options(reduction, ignore_index, smoothing);
+    const Tensor x = to_tensor(logits), t = to_tensor(target), w = optional_tensor(weight);
+    GilRelease gil(x.numel());
+    return cross_entropy(x, t, w, o);
+  });
+  m.def("_cross_entropy_backward", [](py::handle dy, py::handle logits, py::handle target, py::handle weight,
+                                      const Tensor& lse, const std::string& reduction, int64_t ignore_index,
+                                      double smoothing) {
+    const ClassLossOptions o = class_options(reduction, ignore_index, smoothing);
+    const Tensor g = to_tensor(dy), x = to_tensor(logits), t = to_tensor(target), w = optional_tensor(weight);
+    GilRelease gil(x.numel());
+    return cross_entropy_backward(g, x, t, w, lse, o);
+  });
+  m.def("_nll_loss", [](py::handle log_probs, py::handle target, py::handle weight, const std::string& reduction,
+                        int64_t ignore_index) {
+    const ClassLossOptions o = class_options(reduction, ignore_index, 0.0);
+    const Tensor x = to_tensor(log_probs), t = to_tensor(target), w = optional_tensor(weight);
+    return nll_loss(x, t, w, o);
+  });
+  m.def("_nll_loss_backward", [](py::handle dy, py::handle log_probs, py::handle target, py::handle weight,
+                                 const std::string& reduction, int64_t ignore_index) {
+    const ClassLossOptions o = class_options(reduction, ignore_index, 0.0);
+    const Tensor g = to_tensor(dy), x = to_tensor(log_probs), t = to_tensor(target), w = optional_tensor(weight);
+    return nll_loss_backward(g, x, t, w, o);
+  });
+}
+
 }  // namespace fusednn::bind

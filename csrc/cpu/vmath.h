@@ -7,6 +7,7 @@
 //   log1p(x) = log(u) * x / (u - 1), u = 1 + x  (x itself when u == 1)
 //   sin, cos: r = x - k pi/2 (three-part pi/2, in double), Taylor on |r| <= pi/4, quadrant from k
 //   tanh(x)  = sign(x) em / (em + 2), em = expm1(2|x|);  sigmoid(x) = 1 / (1 + e^-x) or e^x / (1 + e^x)
+//   erfc(x)  = t e^(P(t) - x^2), t = 2 / (2 + x) for x >= 0 (P: Chebyshev series in 2t - 1); erfc(-x) = 2 - erfc(x)
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -228,6 +229,49 @@ template <class T> inline T sigmoid(T x) {
   const T e = exp(-abs(x));  // never overflows
   const T r = T(1) / (T(1) + e);
   return x >= T(0) ? r : e * r;
+}
+
+// ---- erfc, evaluated in double ----
+
+// P(t) = ln(erfc(x) / t) + x^2 with t = 2 / (2 + x), x >= 0: smooth on t in [0, 1]. Chebyshev coefficients in
+// s = 2t - 1 from an interpolation at 13 / 26 Chebyshev nodes (mpmath, 40 digits); max error of P (so the
+// relative error of erfc before rounding) 6.6e-9 for the float set and 4e-16 for the double set.
+template <class T> struct ErfcCoefs;
+template <> struct ErfcCoefs<float> {
+  static constexpr int n = 13;
+  static constexpr double c[n] = {
+      -6.51326859890854838119e-1, 6.41969792356490383046e-1,  1.94764732041873592898e-2, -9.56151478681574006759e-3,
+      -9.46595344482417112218e-4, 3.66839497965469601718e-4,  4.25233244938155720145e-5, -2.02785790070221425401e-5,
+      -1.62428311861950240555e-6, 1.30365344154243852438e-6,  1.55299738110468655471e-8, -8.5010730792633494388e-8,
+      7.52041859559185150963e-9};
+};
+template <> struct ErfcCoefs<double> {
+  static constexpr int n = 26;
+  static constexpr double c[n] = {
+      -6.51326859890854717095e-1,  6.41969792356490260304e-1,  1.94764732041858363117e-2,  -9.56151478680863164187e-3,
+      -9.46595344482036866301e-4,  3.66839497852761451873e-4,  4.25233248069077716448e-5,  -2.02785781125342431543e-5,
+      -1.62429000464702551345e-6,  1.30365583558052320158e-6,  1.56264417220661439599e-8,  -8.5238095914926543113e-8,
+      6.52905443909884584622e-9,   5.05934349555149558309e-9,  -9.91364156493071810439e-10, -2.27365122293319621391e-10,
+      9.64679110210336864493e-11,  2.39403808140056994458e-12, -6.88602752988718703177e-12, 8.94487955232385911063e-13,
+      3.13092080238215581751e-13,  -1.12708297382081455939e-13, 3.81935133287174106177e-16, 7.10376950935128406248e-15,
+      -1.52307823151269876328e-15, -6.64083148354405702863e-17};
+};
+
+// Complementary error function 1 - erf(x), accurate in relative terms down to the smallest results
+// (erfc(x) for x > 0 never comes from 1 - erf). NaN propagates; erfc(inf) = 0, erfc(-inf) = 2.
+template <class T> inline T erfc(T x) {
+  using C = ErfcCoefs<T>;
+  const double xd = static_cast<double>(x), a = abs(xd);
+  const double t = 2.0 / (2.0 + a), s = 2.0 * t - 1.0;
+  double b1 = 0, b2 = 0;  // Clenshaw's recurrence for sum c_j T_j(s)
+  for (int j = C::n - 1; j >= 1; --j) {
+    const double b = 2.0 * s * b1 - b2 + C::c[j];
+    b2 = b1;
+    b1 = b;
+  }
+  const double p = s * b1 - b2 + C::c[0];
+  const double r = t * exp(p - a * a);
+  return static_cast<T>(xd < 0 ? 2.0 - r : r);
 }
 
 }  // namespace fusednn::cpu::FUSEDNN_ISA_NS::vmath
