@@ -37,13 +37,14 @@ def broadcastable_pair(draw, dtype_a, dtype_b=None, lo=-100, hi=100):
 
 @st.composite
 def maybe_strided(draw, array):
-    """The array itself, a reversed/stepped view of it, or its transpose: non-contiguous layouts."""
-    kind = draw(st.sampled_from(["contiguous", "reversed", "transposed", "stepped"]))
+    """The same values and shape in another memory layout: contiguous, reversed, Fortran-ordered or
+    stepped (every other element of a larger array)."""
+    kind = draw(st.sampled_from(["contiguous", "reversed", "fortran", "stepped"]))
     if array.ndim == 0 or kind == "contiguous":
         return array
     if kind == "reversed":
         return array[..., ::-1]
-    if kind == "transposed":
-        return array.T
+    if kind == "fortran":
+        return np.asfortranarray(array)
     big = np.repeat(array, 2, axis=-1)
     return big[..., ::2]

@@ -33,3 +33,7 @@ float64 = np.float64
 dtype = np.dtype
 newaxis = None
 pi, e, inf, nan = np.pi, np.e, np.inf, np.nan
+
+# Layers, optimizers and training tools build on the namespace above, so they come last.
+from . import nn, optim  # noqa: E402
+from . import data, metrics, io  # noqa: E402
