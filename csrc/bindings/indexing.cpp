@@ -1,5 +1,5 @@
 // Python bindings of indexing: Tensor.__getitem__/__setitem__ (the index tuple parsed here into
-// IndexItems, without a round trip through Python code), nonzero and argwhere.
+// IndexItems, without a round trip through Python code), _index_add (getitem's backward), nonzero and argwhere.
 #include <pybind11/stl.h>
 
 #include "bindings/convert.h"
@@ -103,6 +103,14 @@ Tensor value_tensor(py::handle value) {
   return from_numpy(a);
 }
 
+void scatter_py(const Tensor& x, py::handle key, py::handle value,
+                void (*op)(const Tensor&, const std::vector<IndexItem>&, const Tensor&)) {
+  const std::vector<IndexItem> items = to_items(key);
+  const Tensor v = value_tensor(value);
+  GilRelease gil(std::max(advanced_work(x, items), v.numel()));
+  op(x, items, v);
+}
+
 py::tuple tensors_tuple(const std::vector<Tensor>& ts) {
   py::tuple out(ts.size());
   for (size_t i = 0; i < ts.size(); ++i) out[i] = py::cast(ts[i]);
@@ -118,14 +126,15 @@ void init_indexing(py::module_& m) {
     GilRelease gil(advanced_work(x, items));
     return index_get(x, items);
   });
-  cls.def("__setitem__", [](const Tensor& x, py::handle key, py::handle value) {
-    const std::vector<IndexItem> items = to_items(key);
-    const Tensor v = value_tensor(value);
-    GilRelease gil(std::max(advanced_work(x, items), v.numel()));
-    index_set(x, items, v);
-  });
+  cls.def("__setitem__", [](const Tensor& x, py::handle key, py::handle value) { scatter_py(x, key, value, index_set); });
+  m.def("_index_add", [](const Tensor& x, py::handle key, py::handle value) { scatter_py(x, key, value, index_add); },
+        "x[key] += value with repeated indices accumulating (the backward of x[key]).");
   m.def("nonzero", [](py::handle x) { return tensors_tuple(nonzero(to_tensor(x))); }, py::arg("a"));
   m.def("argwhere", [](py::handle x) { return argwhere(to_tensor(x)); }, py::arg("a"));
+  m.def("_take_rows", [](const Tensor& src, const Tensor& idx, const Tensor& out) {
+    GilRelease gil(out.numel());
+    take_rows(src, idx, out);
+  }, "out[i] = src[idx[i]] row by row, into the existing buffer out (fit's batch gather).");
 }
 
 }  // namespace fusednn::bind

@@ -82,6 +82,34 @@ void init_tensor(py::module_& m) {
   m.def("from_numpy", [](const py::array& a) { return from_numpy(a); }, py::arg("array"),
         "A tensor sharing the NumPy array's memory: writes through either are seen by the other.");
   m.def("_to_tensor", [](py::handle obj) { return to_tensor(obj); }, py::arg("obj"));
+  // For autograd, once per recorded op and once per node in backward: `saved` with each item that is
+  // `output` replaced by `replacement` (`saved` itself when there is none), and the storage version of
+  // the tensor at each position, before or after the replacement (None where neither is a tensor) --
+  // one call instead of a Python loop of property reads.
+  m.def("_versions", [](py::tuple saved, py::handle output, py::handle replacement) {
+    static PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<Tensor>().ptr());
+    const size_t n = saved.size();
+    py::list versions(n);
+    py::object kept;  // a new tuple, once output is found
+    for (size_t i = 0; i < n; ++i) {
+      PyObject* item = PyTuple_GET_ITEM(saved.ptr(), i);
+      if (item == output.ptr()) {
+        if (!kept) {
+          kept = py::tuple(n);
+          for (size_t j = 0; j < n; ++j)
+            PyTuple_SET_ITEM(kept.ptr(), j, py::handle(PyTuple_GET_ITEM(saved.ptr(), j)).inc_ref().ptr());
+        }
+        Py_DECREF(item);  // kept's reference to it
+        PyTuple_SET_ITEM(kept.ptr(), i, replacement.inc_ref().ptr());
+        if (!PyObject_TypeCheck(item, tensor_type)) item = replacement.ptr();
+      }
+      if (PyObject_TypeCheck(item, tensor_type))
+        versions[i] = py::int_(py::handle(item).cast<const Tensor&>().storage()->version());
+      else
+        versions[i] = py::none();
+    }
+    return py::make_tuple(std::move(versions), kept ? std::move(kept) : py::object(saved));
+  });
 }
 
 }  // namespace fusednn::bind

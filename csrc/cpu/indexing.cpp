@@ -1,7 +1,8 @@
 // Indexing driver: an index tuple becomes a view of x (ints, slices, None, Ellipsis) plus the integer
 // arrays that index some of its dims; those gather or scatter blocks of the remaining dims:
 //   out[pre, b, post] = view[pre, idx_1[b], ..., idx_k[b], post]
-// Block copies are memcpy when both sides are contiguous, else typed strided loops.
+// Block copies are memcpy when both sides are contiguous, else typed strided loops; index_add adds
+// blocks instead (duplicates accumulate: the backward of a gather).
 #include "fusednn/indexing.h"
 
 #include <algorithm>
@@ -285,24 +286,32 @@ Plan make_plan(const Parsed& p) {
   return plan;
 }
 
-// Copies one post block; each specialisation is picked once per call, outside the loops.
+// Element ops on one post element, and the block walkers built on them; each specialisation is picked
+// once per call, outside the loops.
 template <size_t N>
 struct CopyElement {
   void operator()(char* dst, const char* src) const { std::memcpy(dst, src, N); }
+};
+template <class T>
+struct AddElement {  // accumulate: dst += src (bool: logical or)
+  void operator()(char* dst, const char* src) const {
+    *reinterpret_cast<T*>(dst) = static_cast<T>(*reinterpret_cast<T*>(dst) + *reinterpret_cast<const T*>(src));
+  }
 };
 struct CopyBytes {
   size_t n;
   void operator()(char* dst, const char* src) const { std::memcpy(dst, src, n); }
 };
-template <size_t N>
-struct CopyStrided {  // an n-d block, after coalescing
+template <class Elem>
+struct StridedBlock {  // an n-d block (n >= 1, after coalescing), element by element
   Dims shape, dst_strides, src_strides;
+  Elem elem;
   void operator()(char* dst, const char* src) const {
     const int nd = shape.size();
     const int64_t inner = shape[nd - 1], ds = dst_strides[nd - 1], ss = src_strides[nd - 1];
     int64_t pos[kMaxDims] = {};
     while (true) {
-      for (int64_t i = 0; i < inner; ++i) std::memcpy(dst + i * ds, src + i * ss, N);
+      for (int64_t i = 0; i < inner; ++i) elem(dst + i * ds, src + i * ss);
       int d = nd - 2;
       for (; d >= 0; --d) {
         dst += dst_strides[d];
@@ -401,9 +410,13 @@ void coalesce(Dims* shape, Dims* a, Dims* b) {
   *b = sb;
 }
 
+enum class Move { Gather, Set, Add };
+
 // Moves blocks between the view (indexed side) and `other` (shape pre + B + post): gathers into
-// other, or scatters from it. Scatters run in order on one thread so the last duplicate wins.
-void run(const Plan& plan, const Tensor& view, const Tensor& other, bool gather) {
+// other, or scatters from it (Set: assign, Add: accumulate). Scatters run in order on one thread, so
+// the last duplicate wins (Set) and duplicates accumulate without races (Add).
+void run(const Plan& plan, const Tensor& view, const Tensor& other, Move move) {
+  const bool gather = move == Move::Gather;
   const int64_t nb = plan.bshape.product(), npre = plan.pre_shape.product();
   const int64_t block = plan.post_shape.product();
   if (nb == 0 || npre == 0 || block == 0) return;
@@ -436,12 +449,20 @@ void run(const Plan& plan, const Tensor& view, const Tensor& other, bool gather)
     if (gather) parallel_for(total, std::max<int64_t>(block / 8, 1), body);  // copies: ~8 elements per op
     else body(0, total);
   };
+  if (move == Move::Add) {
+    visit_dtype(view.dtype(), [&](auto zero) {
+      using T = decltype(zero);
+      if (shape.size() == 0) launch(AddElement<T>{});
+      else launch(StridedBlock<AddElement<T>>{shape, dst_post, src_post, {}});
+    });
+    return;
+  }
   auto by_size = [&](auto elem_size) {
     constexpr size_t N = decltype(elem_size)::value;
     if (shape.size() == 0) launch(CopyElement<N>{});
     else if (shape.size() == 1 && dst_post[0] == item && src_post[0] == item)
       launch(CopyBytes{static_cast<size_t>(shape[0] * item)});
-    else launch(CopyStrided<N>{shape, dst_post, src_post});
+    else launch(StridedBlock<CopyElement<N>>{shape, dst_post, src_post, {}});
   };
   switch (item) {
     case 1: by_size(std::integral_constant<size_t, 1>{}); break;
@@ -450,22 +471,12 @@ void run(const Plan& plan, const Tensor& view, const Tensor& other, bool gather)
   }
 }
 
-}  // namespace
-
-Tensor index_get(const Tensor& x, const std::vector<IndexItem>& items) {
-  const Parsed p = parse(x, items);
-  if (p.arrays.empty()) return p.view;
-  require_cpu(x, "advanced indexing");
-  const Plan plan = make_plan(p);
-  Tensor out = Tensor::empty(plan.result_shape(), x.dtype());
-  run(plan, p.view, out, true);
-  return out;
-}
-
-void index_set(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value) {
+// x[items] = value (Set) or x[items] += value with duplicates accumulating (Add).
+void scatter(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value, Move move) {
   x.prepare_write();
   const Parsed p = parse(x, items);
-  if (p.arrays.empty()) return copy_into(p.view, value);
+  if (p.arrays.empty())
+    return move == Move::Add ? binary_inplace(BinaryOp::Add, p.view, value) : copy_into(p.view, value);
   require_cpu(x, "advanced indexing");
   const Plan plan = make_plan(p);
   const Dims shape = plan.result_shape();
@@ -477,7 +488,27 @@ void index_set(const Tensor& x, const std::vector<IndexItem>& items, const Tenso
     throw ValueError(cat("shape mismatch: value array of shape ", value.shape(),
                          " could not be broadcast to indexing result of shape ", shape));
   }
-  run(plan, p.view, src, false);
+  run(plan, p.view, src, move);
+}
+
+}  // namespace
+
+Tensor index_get(const Tensor& x, const std::vector<IndexItem>& items) {
+  const Parsed p = parse(x, items);
+  if (p.arrays.empty()) return p.view;
+  require_cpu(x, "advanced indexing");
+  const Plan plan = make_plan(p);
+  Tensor out = Tensor::empty(plan.result_shape(), x.dtype());
+  run(plan, p.view, out, Move::Gather);
+  return out;
+}
+
+void index_set(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value) {
+  scatter(x, items, value, Move::Set);
+}
+
+void index_add(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value) {
+  scatter(x, items, value, Move::Add);
 }
 
 std::vector<Tensor> nonzero(const Tensor& x) {
@@ -503,6 +534,37 @@ Tensor argwhere(const Tensor& x) {
   int64_t* rows = out.data_as<int64_t>();
   scan_nonzero(x, [&](const int64_t* pos, int64_t i) { std::copy(pos, pos + nd, rows + i * nd); });
   return out;
+}
+
+void take_rows(const Tensor& src, const Tensor& idx, const Tensor& out) {
+  require_cpu(src, "take_rows");
+  if (src.ndim() == 0 || !src.is_contiguous() || !out.is_contiguous())
+    throw ValueError("take_rows: src and out must be C-contiguous and at least 1-d");
+  if (idx.ndim() != 1 || idx.dtype() != DType::Int64) throw TypeError("take_rows: idx must be a 1-d int64 tensor");
+  if (out.dtype() != src.dtype()) throw TypeError(cat("take_rows: out has dtype ", dtype_name(out.dtype()),
+                                                      ", src ", dtype_name(src.dtype())));
+  const Dims& s = src.shape();
+  const Dims& o = out.shape();
+  if (o.size() != s.size() || o[0] != idx.shape()[0] || !std::equal(s.begin() + 1, s.end(), o.begin() + 1))
+    throw ValueError(cat("take_rows: out has shape ", o, "; expected (", idx.shape()[0], ", ...) with src's rows ", s));
+  const int64_t n = s[0], count = idx.shape()[0];
+  const int64_t row = count ? out.numel() / count * static_cast<int64_t>(src.itemsize()) : 0;
+  const int64_t step = idx.strides()[0];  // in elements
+  const int64_t* ip = idx.data_as<int64_t>();
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t k = ip[i * step];
+    if (k < -n || k >= n) throw IndexError(cat("take_rows: index ", k, " is out of bounds for axis 0 with size ", n));
+  }
+  out.prepare_write("take_rows output");
+  const char* from = static_cast<const char*>(src.data());
+  char* to = static_cast<char*>(out.data());
+  parallel_for(count, row, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      int64_t k = ip[i * step];
+      if (k < 0) k += n;
+      std::memcpy(to + i * row, from + k * row, static_cast<size_t>(row));
+    }
+  });
 }
 
 }  // namespace fusednn

@@ -15,7 +15,6 @@ import numpy as np
 
 from . import _C
 from ._tensor import Tensor, method
-from .creation import ones_like
 
 
 class _Mode:
@@ -44,47 +43,71 @@ class set_grad_enabled(contextlib.ContextDecorator):
         return False
 
 
-class no_grad(set_grad_enabled):
-    """Record no graph inside the block (or the decorated function): inference and parameter updates."""
+class _ModeBlock:
+    """A block (or decorated function, used as ``@cls`` or ``@cls()``) that runs with recording ``mode``."""
+    mode = True
 
-    def __init__(self):
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
+    def __enter__(self):
         self.previous = _Mode.enabled
-        self.mode = False
+        _Mode.enabled = self.mode
+        return self
 
-    def __call__(self, fn):  # used as @no_grad or @no_grad()
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Record the graph inside the block even within no_grad."""
-
-    def __init__(self):
-        self.previous = _Mode.enabled
-        self.mode = True
+    def __exit__(self, *exc):
+        _Mode.enabled = self.previous
+        return False
 
     def __call__(self, fn):
+        cls = type(self)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with enable_grad():
+            with cls():  # a fresh block per call: recursion and threads restore their own state
                 return fn(*args, **kwargs)
         return wrapper
+
+
+class no_grad(_ModeBlock):
+    """Record no graph inside the block (or the decorated function): inference and parameter updates."""
+    mode = False
+
+
+class enable_grad(_ModeBlock):
+    """Record the graph inside the block even within no_grad."""
+    mode = True
+
+
+class _Output:
+    """Stands in a Node's saved tuple for the op's own output (see Node)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<output>"
+
+
+_OUTPUT = _Output()
 
 
 class Node:
-    """One recorded op. ``backward(dy, *saved)`` returns one gradient (or None) per input."""
+    """One recorded op. ``backward(dy, *saved)`` returns one gradient (or None) per input.
+
+    The op's output is not stored in ``saved`` (output -> node -> output would be a reference cycle:
+    activations would live until the cyclic GC ran): ``_OUTPUT`` stands in its place, and backward
+    passes the output it reached the node through. ``versions`` holds each saved tensor's version at
+    record time (None for non-tensors), checked before backward reads them."""
     __slots__ = ("name", "backward", "inputs", "saved", "versions")
 
-    def __init__(self, name, backward, inputs, saved):
+    def __init__(self, name, backward, inputs, saved, output=_OUTPUT):
         self.name = name
         self.backward = backward
         self.inputs = inputs
-        self.saved = saved
-        # Saved tensors must not change before backward reads them: remember their versions.
-        self.versions = [t._version if isinstance(t, Tensor) else None for t in saved]
+        if type(saved) is not tuple:
+            saved = tuple(saved)
+        # One C++ call per recorded op: the versions, and saved with _OUTPUT in place of output.
+        self.versions, self.saved = _C._versions(saved, output, _OUTPUT)
 
     def __repr__(self):
         return f"<{self.name}Backward>"
@@ -101,54 +124,67 @@ def wants_grad(x):
 
 
 def record(name, output, backward, inputs, saved=()):
-    """Make ``output`` the result of a differentiable op: attaches a Node and returns output."""
-    output.grad_fn = Node(name, backward, inputs, saved)
+    """Make ``output`` the result of a differentiable op: attaches a Node and returns output. ``saved``
+    (passed to backward after dy) may include output itself and non-tensors."""
+    output.grad_fn = Node(name, backward, inputs, saved, output)
     output.requires_grad = True
     return output
 
 
 def _sum_to_shape(grad, shape):
     """Reduce a broadcast gradient back to ``shape`` (sum over the axes broadcasting added or stretched)."""
-    if grad.shape == shape:
+    gshape = grad.shape
+    if gshape == shape:
         return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
-    summed = grad.sum(axis=axes, keepdims=True) if axes else grad
-    return summed.reshape(shape)
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
+    summed = _C._reduce("sum", grad, axes, None, True) if axes else grad
+    return _C.reshape(summed, shape)
 
 
-def _check_versions(node):
-    for t, version in zip(node.saved, node.versions):
-        if version is not None and t._version != version:
-            raise RuntimeError(
-                f"one of the tensors needed to compute the gradient of {node.name} has been modified by an "
-                f"in-place operation (version {version} -> {t._version}); compute a copy first, or run the "
-                f"in-place update under fnn.no_grad() after backward")
+def _saved(node, output):
+    """node's saved values, with its output in place of the stand-in, after checking their versions."""
+    versions, saved = _C._versions(node.saved, _OUTPUT, output)  # one C++ call
+    if versions != node.versions:
+        for t, version, now in zip(saved, node.versions, versions):
+            if version != now:
+                raise RuntimeError(
+                    f"one of the tensors needed to compute the gradient of {node.name} has been modified by "
+                    f"an in-place operation (version {version} -> {now}); compute a copy first, or run the "
+                    f"in-place update under fnn.no_grad() after backward")
+    return saved
 
 
-def _accumulate_leaf(leaf, grad):
+def _accumulate_leaf(leaf, grad, shared):
+    """leaf.grad += grad, out of place. A gradient tensor may reach several leaves (a + b gives both the
+    same dy) or be the caller's: ``shared`` holds the ids of those already handed out, which are copied
+    so that an in-place update of one leaf's .grad (an optimizer's) cannot change another's."""
     if grad.dtype != leaf.dtype:
-        grad = grad.astype(leaf.dtype)
-    if not grad.is_contiguous():
-        grad = grad.copy()
-    # Out of place: a gradient may be shared by several leaves (a + b gives both the same dy).
+        grad = _C.astype(grad, leaf.dtype)
+    elif not grad.is_contiguous() or id(grad) in shared:
+        grad = _C.astype(grad, grad.dtype)  # a C-contiguous copy
+    shared.add(id(grad))
     leaf.grad = grad if leaf.grad is None else leaf.grad + grad
 
 
 def _topological_order(root):
-    """Nodes reachable from root, each after every node that feeds it a gradient."""
-    order, seen, stack = [], {id(root)}, [(root, False)]
+    """Nodes reachable from root, each after every node that feeds it a gradient: the reversed
+    post-order of an iterative depth-first search (a node is finished after all its inputs' nodes)."""
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, finished = stack.pop()
+        if finished:
             order.append(node)
             continue
+        if id(node) in visited:  # reached again through another path: already placed
+            continue
+        visited.add(id(node))
         stack.append((node, True))
         for inp in node.inputs:
-            fn = getattr(inp, "grad_fn", None)
-            if fn is not None and id(fn) not in seen:
-                seen.add(id(fn))
-                stack.append((fn, False))
+            if isinstance(inp, Tensor):  # cheaper than a failing getattr on a Python scalar
+                fn = inp.grad_fn
+                if fn is not None and id(fn) not in visited:
+                    stack.append((fn, False))
     order.reverse()
     return order
 
@@ -163,38 +199,47 @@ def backward(tensor, grad=None, retain_graph=False):
         if tensor.size != 1:
             raise RuntimeError(f"backward: grad can be implied only for a one-element output, not shape "
                                f"{tensor.shape}; pass grad= explicitly")
-        grad = ones_like(tensor)
-    grad = _C._to_tensor(grad)
+        grad = _C._full(tensor.shape, 1, tensor.dtype)
+    elif not isinstance(grad, Tensor):
+        grad = _C._to_tensor(grad)
     if grad.shape != tensor.shape:
         raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {tensor.shape}")
     root = tensor.grad_fn
+    shared = {id(grad)}
     if root is None:
-        _accumulate_leaf(tensor, grad)
+        _accumulate_leaf(tensor, grad, shared)
         return
-    pending = {id(root): grad}
-    with no_grad():
+    pending = {id(root): [grad, tensor]}  # node -> [gradient of its output so far, its output]
+    previous, _Mode.enabled = _Mode.enabled, False  # as no_grad(), without its cost
+    try:
         for node in _topological_order(root):
-            dy = pending.pop(id(node), None)
-            if dy is None:
+            entry = pending.pop(id(node), None)
+            if entry is None:
                 continue
             if node.backward is None:
                 raise RuntimeError(f"backward through {node.name} a second time: the graph was freed by the "
                                    f"first backward; pass retain_graph=True to it")
-            _check_versions(node)
-            grads = node.backward(dy, *node.saved)
+            grads = node.backward(entry[0], *_saved(node, entry[1]))
             for inp, g in zip(node.inputs, grads):
-                if g is None or not wants_grad(inp):
+                if g is None or not isinstance(inp, Tensor) or not inp.requires_grad:
                     continue
-                g = _sum_to_shape(_C._to_tensor(g), inp.shape)
+                if not isinstance(g, Tensor):
+                    g = _C._to_tensor(g)
+                g = _sum_to_shape(g, inp.shape)
                 fn = inp.grad_fn
                 if fn is None:
-                    _accumulate_leaf(inp, g)
+                    _accumulate_leaf(inp, g, shared)
                 else:
-                    key = id(fn)
-                    pending[key] = pending[key] + g if key in pending else g
+                    into = pending.get(id(fn))
+                    if into is None:
+                        pending[id(fn)] = [g, inp]
+                    else:
+                        into[0] = into[0] + g
             if not retain_graph:
                 node.backward = None
                 node.saved = ()
+    finally:
+        _Mode.enabled = previous
 
 
 class FunctionContext:

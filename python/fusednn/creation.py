@@ -2,7 +2,8 @@
 their ``*_like`` forms, arange, linspace, eye and identity.
 
 Float results default to float32 (the deep-learning default) where NumPy would pick float64; Python ints
-give int64 and bools give bool; NumPy arrays and tensors passed in keep their dtype.
+give int64 and bools give bool; NumPy arrays and tensors passed in keep their dtype. ``requires_grad=True``
+makes the result a leaf that autograd computes a gradient for (floating dtypes only: TypeError otherwise).
 """
 import operator
 
@@ -32,47 +33,51 @@ def _value_dtype(value):
     raise TypeError(f"fill value must be a number, got {type(value).__name__}")
 
 
-def tensor(data, dtype=None):
+def _leaf(t, requires_grad):
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of ``data`` (a Tensor, array, sequence or scalar). Python floats give
     float32, ints int64, bools bool; arrays and tensors keep their dtype unless ``dtype`` is given."""
-    return _C._copy(data, dtype)
+    return _leaf(_C._copy(data, dtype), requires_grad)
 
 
-def asarray(a, dtype=None, copy=None):
+def asarray(a, dtype=None, copy=None, requires_grad=False):
     """``a`` as a tensor, sharing memory with a Tensor or NumPy array when the dtype already matches
     (zero-copy); a new tensor otherwise. copy=True always copies; copy=False raises ValueError when a
     copy would be needed."""
-    return _C._asarray(a, dtype, copy)
+    return _leaf(_C._asarray(a, dtype, copy), requires_grad)
 
 
-def array(object, dtype=None, copy=True):
+def array(object, dtype=None, copy=True, requires_grad=False):
     """Like ``asarray`` but copying by default, as ``numpy.array``."""
-    return _C._asarray(object, dtype, copy)
+    return _leaf(_C._asarray(object, dtype, copy), requires_grad)
 
 
 def _dtype(dtype, default=_FLOAT):
     return np.dtype(default) if dtype is None else dtype
 
 
-def empty(shape, dtype=None):
+def empty(shape, dtype=None, requires_grad=False):
     """An uninitialised tensor (float32 by default)."""
-    return _C.empty(shape, _dtype(dtype))
+    return _leaf(_C.empty(shape, _dtype(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape, fill_value, dtype=None, requires_grad=False):
     """A tensor with every element ``fill_value``; the value's kind picks the default dtype
     (bool, int64 or float32)."""
-    return _C._full(shape, fill_value, _dtype(dtype, _value_dtype(fill_value)))
+    return _leaf(_C._full(shape, fill_value, _dtype(dtype, _value_dtype(fill_value))), requires_grad)
 
 
-def zeros(shape, dtype=None):
+def zeros(shape, dtype=None, requires_grad=False):
     """A tensor of zeros (float32 by default)."""
-    return _C._full(shape, 0, _dtype(dtype))
+    return _leaf(_C._full(shape, 0, _dtype(dtype)), requires_grad)
 
 
-def ones(shape, dtype=None):
+def ones(shape, dtype=None, requires_grad=False):
     """A tensor of ones (float32 by default)."""
-    return _C._full(shape, 1, _dtype(dtype))
+    return _leaf(_C._full(shape, 1, _dtype(dtype)), requires_grad)
 
 
 def _like(prototype, dtype, shape):
@@ -82,28 +87,28 @@ def _like(prototype, dtype, shape):
 
 
 @implements(np.empty_like)
-def empty_like(prototype, dtype=None, shape=None):
+def empty_like(prototype, dtype=None, shape=None, requires_grad=False):
     """An uninitialised tensor with the prototype's shape and dtype (unless given)."""
-    return empty(*_like(prototype, dtype, shape))
+    return empty(*_like(prototype, dtype, shape), requires_grad=requires_grad)
 
 
 @implements(np.zeros_like)
-def zeros_like(a, dtype=None, shape=None):
+def zeros_like(a, dtype=None, shape=None, requires_grad=False):
     """Zeros with the shape and dtype of ``a`` (unless given)."""
-    return zeros(*_like(a, dtype, shape))
+    return zeros(*_like(a, dtype, shape), requires_grad=requires_grad)
 
 
 @implements(np.ones_like)
-def ones_like(a, dtype=None, shape=None):
+def ones_like(a, dtype=None, shape=None, requires_grad=False):
     """Ones with the shape and dtype of ``a`` (unless given)."""
-    return ones(*_like(a, dtype, shape))
+    return ones(*_like(a, dtype, shape), requires_grad=requires_grad)
 
 
 @implements(np.full_like)
-def full_like(a, fill_value, dtype=None, shape=None):
+def full_like(a, fill_value, dtype=None, shape=None, requires_grad=False):
     """``fill_value`` everywhere, with the shape and dtype of ``a`` (unless given)."""
     shape, dtype = _like(a, dtype, shape)
-    return full(shape, fill_value, dtype)
+    return full(shape, fill_value, dtype, requires_grad)
 
 
 def _number(x, name):
@@ -114,7 +119,7 @@ def _number(x, name):
     return x
 
 
-def arange(start, stop=None, step=None, dtype=None):
+def arange(start, stop=None, step=None, dtype=None, requires_grad=False):
     """Values ``start + i * step`` for i in range(ceil((stop - start) / step)), as ``numpy.arange``.
     All-integer arguments give int64 (exact), otherwise float32; ValueError for step 0."""
     if stop is None:
@@ -123,27 +128,28 @@ def arange(start, stop=None, step=None, dtype=None):
     integral = all(isinstance(x, (int, np.integer)) for x in args)
     dtype = _dtype(dtype, np.int64 if integral else _FLOAT)
     if integral:
-        return _C._arange_int(*(operator.index(x) for x in args), dtype)
-    return _C._arange_float(*(float(x) for x in args), dtype)
+        return _leaf(_C._arange_int(*(operator.index(x) for x in args), dtype), requires_grad)
+    return _leaf(_C._arange_float(*(float(x) for x in args), dtype), requires_grad)
 
 
 @implements(np.linspace)
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None):
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, requires_grad=False):
     """``num`` evenly spaced samples over [start, stop] (or [start, stop) without endpoint), computed as
     NumPy does in float64: ``start + i * step``, step = (stop - start) / (num - endpoint), the last
     sample exactly stop. float32 by default; with retstep, also returns step."""
     start, stop = float(_number(start, "start")), float(_number(stop, "stop"))
     samples, step = _C._linspace(start, stop, operator.index(num), bool(endpoint), _dtype(dtype))
+    samples = _leaf(samples, requires_grad)
     return (samples, step) if retstep else samples
 
 
-def eye(N, M=None, k=0, dtype=None):
+def eye(N, M=None, k=0, dtype=None, requires_grad=False):
     """An N x M matrix (M = N by default) with ones on diagonal k and zeros elsewhere (float32 by default)."""
     N = operator.index(N)
     M = N if M is None else operator.index(M)
-    return _C.eye(N, M, operator.index(k), _dtype(dtype))
+    return _leaf(_C.eye(N, M, operator.index(k), _dtype(dtype)), requires_grad)
 
 
-def identity(n, dtype=None):
+def identity(n, dtype=None, requires_grad=False):
     """The n x n identity matrix."""
-    return eye(n, dtype=dtype)
+    return eye(n, dtype=dtype, requires_grad=requires_grad)

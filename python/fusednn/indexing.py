@@ -2,12 +2,43 @@
 
 ``Tensor.__getitem__``/``__setitem__`` are defined in C++ (csrc/bindings/indexing.cpp): basic indices
 (ints, slices, None, Ellipsis) give views; integer/boolean arrays gather into a new tensor (or scatter,
-last write wins), following NumPy's rules for where the broadcast index dimensions go.
+last write wins), following NumPy's rules for where the broadcast index dimensions go. They are wrapped
+here for autograd: the gradient of x[key] is zeros with dy added at key (repeated indices accumulate);
+assigning into a tensor that requires grad is refused while recording.
 """
 import numpy as np
 
 from . import _C
-from ._tensor import implements, method
+from ._tensor import Tensor, implements, method
+from .autograd import _Mode, record
+from .shape import ravel
+
+_getitem_c = Tensor.__getitem__  # the C++ methods, called by the wrappers below
+_setitem_c = Tensor.__setitem__
+
+
+def _getitem(self, key):
+    y = _getitem_c(self, key)
+    if _Mode.enabled and self.requires_grad:
+        record("getitem", y, _getitem_grad, (self,), (self.shape, key))
+    return y
+
+
+def _getitem_grad(dy, shape, key):
+    grad = _C._full(shape, 0, dy.dtype)
+    _C._index_add(grad, key, dy)
+    return (grad,)
+
+
+def _setitem(self, key, value):
+    if _Mode.enabled and self.requires_grad:
+        raise RuntimeError("item assignment into a tensor that requires grad would corrupt its gradient; "
+                           "build a new tensor (fnn.where, fnn.concatenate), or assign under fnn.no_grad()")
+    _setitem_c(self, key, value)
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _setitem
 
 __all__ = ["take", "nonzero", "argwhere", "flatnonzero"]
 
@@ -17,9 +48,9 @@ def take(a, indices, axis=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a`` when axis=None):
     ``out[i..., j..., k...] = a[i..., indices[j...], k...]``. Negative indices count from the end;
     out-of-range ones raise IndexError."""
-    t = _C._to_tensor(a)
+    t = a if isinstance(a, Tensor) else _C._to_tensor(a)
     if axis is None:
-        return _C.ravel(t)[indices]
+        return ravel(t)[indices]
     axis = _axis(axis, t.ndim)
     return t[(slice(None),) * axis + (indices,)]
 

@@ -38,10 +38,18 @@ Tensor index_get(const Tensor& x, const std::vector<IndexItem>& items);
 // x[items] = value: value broadcast to the indexed shape and cast to x's dtype. With repeated
 // indices the last write wins, as in NumPy. x must be writable.
 void index_set(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value);
+// x[items] += value, where repeated indices accumulate (x[[0, 0]] += 1 adds 2 to x[0]): the
+// backward of a gather. value broadcasts to the indexed shape; x must be writable.
+void index_add(const Tensor& x, const std::vector<IndexItem>& items, const Tensor& value);
 
 // Indices of the nonzero (true) elements: one int64 tensor per axis (a 0-d x counts as 1-d).
 std::vector<Tensor> nonzero(const Tensor& x);
 // The same as an (count, ndim) int64 tensor.
 Tensor argwhere(const Tensor& x);
+
+// out[i] = src[idx[i]] for each row i: rows of a C-contiguous src (n, ...) copied into the C-contiguous,
+// writable out (len(idx), ...) of the same dtype, with idx a 1-d int64 tensor (checked in range).
+// The batch gather of fit(): one copy per batch into a buffer it reuses.
+void take_rows(const Tensor& src, const Tensor& idx, const Tensor& out);
 
 }  // namespace fusednn
