@@ -62,7 +62,7 @@ def _extremum_grad(wins):
     ties split it evenly between the two, as in PyTorch."""
     def grad(dy, a, b, y):
         share = _C.where(_C.binary(_B.equal, a, b), 0.5, _C.where(_C.binary(wins, a, b), 1.0, 0.0))
-        return dy * share, dy * (1.0 - share)
+        return (dy * share if wants_grad(a) else None, dy * (1.0 - share) if wants_grad(b) else None)
     return grad
 
 
