@@ -37,3 +37,7 @@ pi, e, inf, nan = np.pi, np.e, np.inf, np.nan
 # Layers, optimizers and training tools build on the namespace above, so they come last.
 from . import nn, optim  # noqa: E402
 from . import data, metrics, io  # noqa: E402
+
+# Keras-style training attached to every nn.Module (compile/fit/evaluate/predict/summary, save/load_weights)
+from . import losses, callbacks, training, checkpoint  # noqa: E402
+from .checkpoint import load  # noqa: E402

@@ -14,6 +14,7 @@ from .._tensor import Tensor
 from ..autograd import _Mode, record, wants_grad
 from ..creation import asarray
 from ..normalization import batch_norm, dropout, layer_norm
+from ..shape import _T_c  # the C++ transpose view: weight.T would record an (unused) autograd node per call
 
 _B = _C.BinaryOp
 
@@ -63,11 +64,11 @@ def _linear(x, weight, bias, act, slope):
                               or getattr(bias, "requires_grad", False))
     try:
         if grad and _needs_z(act, slope):
-            z = _C._gemm(x2, weight.T, None, 1.0, 0.0, bias, mode, None, slope)
+            z = _C._gemm(x2, _T_c(weight), None, 1.0, 0.0, bias, mode, None, slope)
             y = _epilogue_values(z, act, slope)
             h = (z, y)
         else:
-            y = h = _C._gemm(x2, weight.T, None, 1.0, 0.0, bias, mode, act, slope)
+            y = h = _C._gemm(x2, _T_c(weight), None, 1.0, 0.0, bias, mode, act, slope)
     except (ValueError, TypeError) as e:
         raise type(e)(f"linear: input of shape {tuple(x.shape)} and weight of shape {tuple(weight.shape)} "
                       f"(out_features, in_features) do not fit: {e}") from None
@@ -93,7 +94,7 @@ def _linear_grad(dy, x, x2, weight, bias, h, act, slope):
         if x.ndim != 2:
             dx = _C.reshape(dx, x.shape)
     if wants_grad(weight):
-        dw = _C._gemm(dz.T, x2, None, 1.0, 0.0, None, "none", None, 0.0)
+        dw = _C._gemm(_T_c(dz), x2, None, 1.0, 0.0, None, "none", None, 0.0)
     return dx, dw, db
 
 
