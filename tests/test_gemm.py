@@ -133,6 +133,24 @@ def test_epilogue(isa, dtype, activation, bias_mode, lc):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,n,k", [(45, 10, 70), (37, 3, 400), (10, 45, 70), (50, 1, 20), (45, 20, 33)])
+@pytest.mark.parametrize("bias_mode", ["row", "col"])
+@pytest.mark.parametrize("lc", ["c", "t"])
+def test_narrow_side_stores_transposed(isa, dtype, m, n, k, bias_mode, lc):
+    """A side of C narrower than a vector goes to the broadcast side of the register tile, which then
+    stores transposed: beta, bias and activation must hold there too, for full and partial tiles."""
+    a, b = random_matrix((m, k), dtype, 18), random_matrix((k, n), dtype, 19)
+    c0 = random_matrix((m, n), dtype, 20)
+    bias = random_matrix((m if bias_mode == "row" else n,), dtype, 21)
+    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
+    pre += bias[:, None] if bias_mode == "row" else bias[None, :]
+    out = layout(c0, lc)  # may be c0 itself when n == 1: expected values are computed first
+    _C._gemm(fnn.asarray(a), fnn.asarray(b), out=fnn.asarray(out), alpha=1.5, beta=0.5, bias=fnn.asarray(bias),
+             bias_mode=bias_mode, activation="leaky_relu", leaky_slope=0.2)
+    check_close(out, a, b, ACTIVATIONS["leaky_relu"](pre), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "silu", "gelu"])
 def test_epilogue_extremes(isa, dtype, activation):
     """Saturation, overflow of exp, tiny values and NaN pass through the activations as NumPy's would."""
@@ -145,7 +163,9 @@ def test_epilogue_extremes(isa, dtype, activation):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("m,n,k", [(1000, 1000, 300), (600, 40, 900), (40, 700, 500), (13, 3000, 64)])
+# (1400, 400, 400): a packed B panel too big for per-thread copies, shared by the threads
+@pytest.mark.parametrize("m,n,k", [(1000, 1000, 300), (600, 40, 900), (40, 700, 500), (13, 3000, 64),
+                                   (1400, 400, 400)])
 def test_threads_bitwise_equal(threads, dtype, m, n, k):
     a, b = random_matrix((m, k), dtype, 15), random_matrix((k, n), dtype, 16)
     bias = random_matrix((n,), dtype, 17)

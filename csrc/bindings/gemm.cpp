@@ -1,6 +1,7 @@
 // Python bindings of the gemm family: matmul with NumPy semantics (1-D operands promoted then the added dim
 // removed, batch dims broadcast, dtypes promoted), the private _gemm (2-D strided operands, alpha/beta and
 // the fused bias + activation epilogue) and the FMA-peak probe the benchmarks report against.
+#include <optional>
 #include <string>
 
 #include "bindings/convert.h"
@@ -94,6 +95,24 @@ Tensor matmul(Tensor a, Tensor b) {
   return c;
 }
 
+// The common case on a short path (a small product costs a few microseconds, so every conversion shows):
+// two 2-D Tensors of one float dtype whose inner dims agree. Anything else returns an undefined Tensor,
+// for matmul() to handle (and to report errors).
+Tensor matmul_2d_float(const Tensor& a, const Tensor& b) {
+  if (a.ndim() != 2 || b.ndim() != 2 || a.dtype() != b.dtype() || !is_floating(a.dtype()) || a.shape(1) != b.shape(0))
+    return {};
+  const int64_t M = a.shape(0), K = a.shape(1), N = b.shape(1);
+  Tensor c = Tensor::empty({M, N}, a.dtype());
+  const int64_t work = M * N * std::max<int64_t>(K, 1);
+  std::optional<py::gil_scoped_release> gil;  // not for a few microseconds: releasing costs ~0.1 us
+  if (work >= kBigProduct / 4) gil.emplace();
+  if (a.dtype() == DType::Float32)
+    gemm<float>(M, N, K, 1.0f, mat<const float>(a, 0), mat<const float>(b, 0), 0.0f, mat<float>(c, 0));
+  else
+    gemm<double>(M, N, K, 1.0, mat<const double>(a, 0), mat<const double>(b, 0), 0.0, mat<double>(c, 0));
+  return c;
+}
+
 Activation parse_activation(py::handle obj) {
   if (obj.is_none()) return Activation::None;
   const std::string name = py::str(obj);
@@ -169,8 +188,17 @@ Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alph
 
 void init_gemm(py::module_& m) {
   m.def(
-      "matmul", [](py::handle a, py::handle b) { return matmul(to_tensor(a), to_tensor(b)); }, py::arg("a"),
-      py::arg("b"), "Matrix product with NumPy's matmul semantics.");
+      "matmul",
+      [](py::handle a, py::handle b) {
+        if (py::isinstance<Tensor>(a) && py::isinstance<Tensor>(b)) {
+          const Tensor& ta = py::cast<const Tensor&>(a);
+          const Tensor& tb = py::cast<const Tensor&>(b);
+          if (Tensor c = matmul_2d_float(ta, tb); c.defined()) return c;
+          return matmul(ta, tb);
+        }
+        return matmul(to_tensor(a), to_tensor(b));
+      },
+      py::arg("a"), py::arg("b"), "Matrix product with NumPy's matmul semantics.");
   m.def("_gemm", &gemm_py, py::arg("a"), py::arg("b"), py::arg("out") = py::none(), py::arg("alpha") = 1.0,
         py::arg("beta") = 0.0, py::arg("bias") = py::none(), py::arg("bias_mode") = "none",
         py::arg("activation") = py::none(), py::arg("leaky_slope") = 0.01,

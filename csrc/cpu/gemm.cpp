@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <type_traits>
@@ -19,6 +20,9 @@ namespace {
 
 // Products smaller than this many multiply-adds (~20 us on one core) stay on the calling thread.
 constexpr double kThreadWork = double(1 << 20);
+constexpr int64_t kPrivatePanel = int64_t{2} << 20;  // bytes; see run()
+constexpr int64_t kChunksPerThread = 2;
+constexpr int64_t kMinChunkStrips = 8;  // 256 rows (AVX-512 float): repacking B costs < ~2% of a chunk
 
 // Per-thread packing scratch from the caching allocator, grown on demand and kept for the next call.
 class Scratch {
@@ -144,13 +148,33 @@ void run(const cpu::GemmKernel<T>& kr, const Problem<T>& p) {
   const int threads = static_cast<int>(std::min(max_threads, split_m ? m_units : n_units));
   if (threads <= 1 || split_m) {
     const Plan plan = make_plan(kr, p);
-    T* b_buf = static_cast<T*>(scratch.get((plan.b_size + threads * plan.a_size) * sizeof(T)));
-    if (threads <= 1) return block_loop(kr, p, plan, b_buf, b_buf + plan.b_size, 0, p.M, 0, 1);
+    if (threads <= 1) {
+      T* buf = static_cast<T*>(scratch.get((plan.b_size + plan.a_size) * sizeof(T)));
+      return block_loop(kr, p, plan, buf, buf + plan.b_size, 0, p.M, 0, 1);
+    }
+    // A B panel up to kPrivatePanel bytes is packed whole by every thread into its own buffer, and the
+    // rows go out in chunks (up to kChunksPerThread per thread, each repacking B) taken from a shared
+    // counter: no thread ever waits for another, and one that loses its core for a while (the cores are
+    // shared) holds up only its last chunk. Bigger panels are packed once, in parts, with barriers
+    // around the reads, and the rows split evenly.
+    const bool shared = plan.b_size * int64_t(sizeof(T)) > kPrivatePanel;
+    const int64_t common = shared ? plan.b_size : 0, own = plan.a_size + (shared ? 0 : plan.b_size);
+    auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+    const int64_t chunk = std::min(std::max(kMinChunkStrips, ceil_div(m_units, kChunksPerThread * threads)),
+                                   ceil_div(m_units, threads)) * kr.mr;  // at least one chunk per thread
+    T* buf = static_cast<T*>(scratch.get((common + threads * own) * sizeof(T)));
+    std::atomic<int64_t> next_row{0};
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num(), n = omp_get_num_threads();
-      const int64_t m0 = std::min(p.M, m_units * t / n * kr.mr), m1 = std::min(p.M, m_units * (t + 1) / n * kr.mr);
-      block_loop(kr, p, plan, b_buf, b_buf + plan.b_size + t * plan.a_size, m0, m1, t, n);
+      T* mine = buf + common + t * own;
+      if (shared) {
+        const int64_t m0 = std::min(p.M, m_units * t / n * kr.mr), m1 = std::min(p.M, m_units * (t + 1) / n * kr.mr);
+        block_loop(kr, p, plan, buf, mine, m0, m1, t, n);
+      } else {
+        for (int64_t m0; (m0 = next_row.fetch_add(chunk)) < p.M;)
+          block_loop(kr, p, plan, mine + plan.a_size, mine, m0, std::min(p.M, m0 + chunk), 0, 1);
+      }
     }
     return;
   }
@@ -174,6 +198,20 @@ void run(const cpu::GemmKernel<T>& kr, const Problem<T>& p) {
   if (error) std::rethrow_exception(error);
 }
 
+// Whether to compute C^T = B^T A^T instead. The tiles' vectors (W = MR / 2 lanes) run down C's columns, so
+// a contiguous direction of C goes there, unless it is so narrow that it would leave lanes idle (N = 10 on
+// 16 lanes) and the other side fills them better: then it goes to the broadcast side, where any width fits
+// a tile, and the tiles store transposed.
+template <class T>
+bool transpose_c(const cpu::GemmKernel<T>& kr, int64_t M, int64_t N, MatView<T> C) {
+  const int64_t W = kr.mr / 2;
+  auto lanes_used = [W](int64_t d) { return double(d) / double(round_up(d, W)); };
+  const bool row_major = C.rs != 1 && C.cs == 1;
+  const int64_t vec = row_major ? N : M, other = row_major ? M : N;
+  const bool narrow = (row_major || C.rs == 1) && lanes_used(vec) < 0.75 && lanes_used(other) > lanes_used(vec);
+  return row_major != narrow;
+}
+
 const cpu::GemmKernels& active_kernels() {
   return select_isa(cpu::ref::gemm_kernels, cpu::avx2::gemm_kernels, cpu::avx512::gemm_kernels);
 }
@@ -190,10 +228,10 @@ void gemm(int64_t M, int64_t N, int64_t K, T alpha, MatView<const T> A, MatView<
                has_bias && epilogue.bias_mode == BiasMode::PerRow ? bias : nullptr,
                has_bias && epilogue.bias_mode == BiasMode::PerColumn ? bias : nullptr,
                epilogue.activation, static_cast<T>(epilogue.leaky_slope)};
-  // The tiles' vectors run down C's columns; for row-major C compute C^T = B^T A^T instead.
-  if (C.rs != 1 && C.cs == 1)
+  const cpu::GemmKernel<T>& kr = active_kernels().get(T{});
+  if (transpose_c(kr, M, N, C))
     p = {N, M, K, alpha, beta, B.t(), A.t(), C.t(), p.col_bias, p.row_bias, p.activation, p.leaky_slope};
-  run(active_kernels().get(T{}), p);
+  run(kr, p);
 }
 
 template void gemm<float>(int64_t, int64_t, int64_t, float, MatView<const float>, MatView<const float>, float,

@@ -114,21 +114,86 @@ __attribute__((noinline)) V activate(V x, Activation act, T slope) {
   }
 }
 
+// ---- transposes and partial vectors ----
+
+// Lane l of the shuffle that swaps the off-diagonal h x h blocks between rows lo and hi = lo + h (kHi:
+// the new row hi); indices >= W pick from row hi.
+template <int W, int h, bool kHi>
+constexpr int swap_lane(int l) {
+  return kHi ? ((l & h) ? W + l : l + h) : ((l & h) ? W + l - h : l);
+}
+template <int W, int h, bool kHi, class V, int... L>
+inline V swap_blocks(V lo, V hi, std::integer_sequence<int, L...>) {
+  return __builtin_shufflevector(lo, hi, swap_lane<W, h, kHi>(L)...);
+}
+
+// Transposes the W x W matrix held in W vectors (r[i][l] becomes r[l][i]): one stage per bit h of the
+// index, each swapping the off-diagonal h x h blocks.
+template <class T, int h = Simd<T>::W / 2, class V = typename Simd<T>::V>
+__attribute__((always_inline)) inline void transpose(V (&r)[Simd<T>::W]) {
+  constexpr int W = Simd<T>::W;
+#pragma GCC unroll 32
+  for (int i = 0; i < W; ++i)
+    if (!(i & h)) {
+      const V lo = r[i], hi = r[i + h];
+      r[i] = swap_blocks<W, h, false>(lo, hi, std::make_integer_sequence<int, W>{});
+      r[i + h] = swap_blocks<W, h, true>(lo, hi, std::make_integer_sequence<int, W>{});
+    }
+  if constexpr (h > 1) transpose<T, h / 2>(r);
+}
+
+// The first n lanes of a vector from memory (the rest zero), or to memory.
+template <class T, class V = typename Simd<T>::V>
+inline V load_part(const T* p, int n) {
+  V v{};
+  std::memcpy(&v, p, n * sizeof(T));
+  return v;
+}
+template <class T, class V = typename Simd<T>::V>
+inline void store_part(T* p, V v, int n) {
+  std::memcpy(p, &v, n * sizeof(T));
+}
+
+// Lanes [0, min(W, R - g)) of v to / from p + g: a run of columns of a row, W at a time. Both possible
+// lengths are compile-time constants, so the copies inline.
+template <int R, class T, class V = typename Simd<T>::V>
+inline void store_cols(T* p, V v, int g) {
+  constexpr int W = Simd<T>::W, tail = R % W;
+  if (R - g >= W)
+    Simd<T>::store(p + g, v);
+  else
+    std::memcpy(p + g, &v, (tail ? tail : W) * sizeof(T));
+}
+template <int R, class T, class V = typename Simd<T>::V>
+inline V load_cols(const T* p, int g) {
+  constexpr int W = Simd<T>::W, tail = R % W;
+  if (R - g >= W) return Simd<T>::load(p + g);
+  V v{};
+  std::memcpy(&v, p + g, (tail ? tail : W) * sizeof(T));
+  return v;
+}
+
 // ---- packing ----
 
 // out[k * out_ld + i] = src[i * stride + k] for i < rows, zero for rows <= i < R: R rows that run along k
-// become k-major, all R read streams advancing together so the writes stay sequential.
+// become k-major, W x W blocks at a time transposed in registers; the last kc % W columns one by one.
 template <int R, class T>
 void pack_rows(const T* src, int64_t stride, int64_t rows, int64_t kc, T* out, int64_t out_ld) {
-  const T* row[R];
-  for (int i = 0; i < R; ++i) row[i] = src + (i < rows ? i : 0) * stride;
-  if (rows == R) {
-    for (int64_t k = 0; k < kc; ++k)
-      for (int i = 0; i < R; ++i) out[k * out_ld + i] = row[i][k];
-    return;
-  }
-  for (int64_t k = 0; k < kc; ++k)
-    for (int i = 0; i < R; ++i) out[k * out_ld + i] = i < rows ? row[i][k] : T(0);
+  using V = typename Simd<T>::V;
+  constexpr int W = Simd<T>::W;
+  int64_t k = 0;
+  for (; k + W <= kc; k += W)
+#pragma GCC unroll 2
+    for (int g = 0; g < R; g += W) {
+      V r[W];
+#pragma GCC unroll 32
+      for (int l = 0; l < W; ++l) r[l] = g + l < rows ? Simd<T>::load(src + (g + l) * stride + k) : V{};
+      transpose<T>(r);
+#pragma GCC unroll 32
+      for (int l = 0; l < W; ++l) store_cols<R>(out + (k + l) * out_ld, r[l], g);
+    }
+  for (; k < kc; ++k)
+    for (int i = 0; i < R; ++i) out[k * out_ld + i] = i < rows ? src[i * stride + k] : T(0);
 }
 
 // Copies R-wide runs that are contiguous (stride 1 along i) or gathers a general stride; zero pads i >= n.
@@ -172,44 +237,110 @@ void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
 
 // ---- the register tile ----
 
-// alpha * acc + beta * C, then (last K slice) bias and activation. Every tile goes through this one
-// expression, so the rounding of an element never depends on which tile or thread computed it.
-template <class T, class V = typename Simd<T>::V>
-__attribute__((always_inline)) inline V update(const GemmBlock<T>& g, V acc, const T* c_old, const T* row_bias, int64_t col) {
+// alpha * acc + beta * C, then (last K slice) bias and activation. Every element of every tile goes
+// through this one expression, so its rounding never depends on which tile or thread computed it. old()
+// gives C's previous values; it is only called when beta != 0.
+template <class T, class Old, class V = typename Simd<T>::V>
+__attribute__((always_inline)) inline V update(const GemmBlock<T>& g, V acc, Old old, const V* row_bias, int64_t col) {
   V x = g.alpha * acc;
-  if (g.beta != 0) x += g.beta * Simd<T>::load(c_old);
+  if (g.beta != 0) x += g.beta * old();
   if (!g.last) return x;
-  if (row_bias) x += Simd<T>::load(row_bias);
+  if (row_bias) x += *row_bias;
   if (g.col_bias) x += g.col_bias[col];
   return g.activation == Activation::None ? x : activate<T>(x, g.activation, g.leaky_slope);
 }
 
-// Writes the MV*W x NR accumulators to C rows [i0, i0 + m), columns [j0, j0 + NR). Full tiles over
-// column-contiguous C are updated in place; edge tiles and other strides go through a buffer.
-template <class T, int MV, int NR, class V = typename Simd<T>::V>
-inline void store_tile(const GemmBlock<T>& g, V (&acc)[NR][MV], int64_t i0, int64_t j0, int m) {
+// Every case but the common one, from the raw sums in memory (raw[j][i]). Column-contiguous C takes the
+// vectors as they are, full or partial; row-contiguous C (a narrow N kept on the broadcast side) takes them
+// transposed, W x W at a time, each row of the tile one short run of memory; other strides go element by
+// element through a buffer. The block is copied first: stores to C could alias it, and would make every
+// vector re-read its fields.
+template <class T, int MV, int NR>
+__attribute__((noinline)) void store_general(const GemmBlock<T>& block, const T (&raw)[NR][MV * Simd<T>::W],
+                                             int64_t i0, int64_t j0, int m) {
+  using V = typename Simd<T>::V;
   constexpr int W = Simd<T>::W, MT = MV * W;
+  const GemmBlock<T> g = block;
   T* c = g.c + i0 * g.c_rs + j0 * g.c_cs;
-  const T* row_bias = g.last && g.row_bias ? g.row_bias + i0 : nullptr;
-  if (m == MT && g.c_rs == 1) {
+  const bool has_bias = g.last && g.row_bias;
+  alignas(64) T bias[MT] = {};
+  if (has_bias)
+    for (int i = 0; i < m; ++i) bias[i] = g.row_bias[i0 + i];
+  auto acc = [&](int j, int v) { return Simd<T>::load(raw[j] + v * W); };
+  auto row_bias = [&](int v) { return has_bias ? reinterpret_cast<const V*>(bias + v * W) : nullptr; };
+  if (g.c_rs == 1) {
     for (int j = 0; j < NR; ++j)
       for (int v = 0; v < MV; ++v) {
         T* p = c + j * g.c_cs + v * W;
-        Simd<T>::store(p, update(g, acc[j][v], p, row_bias ? row_bias + v * W : nullptr, j0 + j));
+        const int rows = min(W, m - v * W);
+        if (rows == W)
+          Simd<T>::store(p, update(g, acc(j, v), [&] { return Simd<T>::load(p); }, row_bias(v), j0 + j));
+        else if (rows > 0)
+          store_part(p, update(g, acc(j, v), [&] { return load_part<T>(p, rows); }, row_bias(v), j0 + j), rows);
       }
     return;
   }
-  alignas(64) T buf[NR][MT];
-  alignas(64) T bias[MT] = {};
-  if (row_bias)
-    for (int i = 0; i < m; ++i) bias[i] = row_bias[i];
+  if (g.c_cs == 1) {
+    for (int v = 0; v < MV; ++v) {
+      const int rows = min(W, m - v * W);
+      for (int jg = 0; jg < NR && rows > 0; jg += W) {
+        const int cols = min(W, NR - jg);
+        T* p = c + v * W * g.c_rs;
+        V old[W] = {};
+        if (g.beta != 0) {
+          for (int l = 0; l < rows; ++l) old[l] = load_cols<NR, T>(p + l * g.c_rs, jg);
+          transpose<T>(old);
+        }
+        V r[W] = {};
+        for (int j = 0; j < cols; ++j)
+          r[j] = update(g, acc(jg + j, v), [&] { return old[j]; }, row_bias(v), j0 + jg + j);
+        transpose<T>(r);
+        for (int l = 0; l < rows; ++l) store_cols<NR>(p + l * g.c_rs, r[l], jg);
+      }
+    }
+    return;
+  }
+  for (int j = 0; j < NR; ++j) {
+    alignas(64) T col[MT] = {};
+    if (g.beta != 0)
+      for (int i = 0; i < m; ++i) col[i] = c[i * g.c_rs + j * g.c_cs];
+    for (int v = 0; v < MV; ++v) {
+      T* p = col + v * W;
+      Simd<T>::store(p, update(g, acc(j, v), [&] { return Simd<T>::load(p); }, row_bias(v), j0 + j));
+    }
+    for (int i = 0; i < m; ++i) c[i * g.c_rs + j * g.c_cs] = col[i];
+  }
+}
+
+// Writes the MV*W x NR accumulators to C rows [i0, i0 + m), columns [j0, j0 + NR). The common cases, a
+// full tile over column-contiguous C with no epilogue due, go straight from the registers (update()'s
+// expression with its fields read once); the rest go out of line.
+template <class T, int MV, int NR, class V = typename Simd<T>::V>
+__attribute__((always_inline)) inline void store_tile(const GemmBlock<T>& g, V (&acc)[NR][MV], int64_t i0, int64_t j0,
+                                                      int m) {
+  constexpr int W = Simd<T>::W, MT = MV * W;
+  const bool epilogue = g.last && (g.row_bias || g.col_bias || g.activation != Activation::None);
+  if (m == MT && g.c_rs == 1 && !epilogue) {
+    T* c = g.c + i0 + j0 * g.c_cs;
+    const int64_t cs = g.c_cs;
+    const T alpha = g.alpha, beta = g.beta;
+#pragma GCC unroll 16
+    for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 4
+      for (int v = 0; v < MV; ++v) {
+        T* p = c + j * cs + v * W;
+        V x = alpha * acc[j][v];
+        if (beta != 0) x += beta * Simd<T>::load(p);
+        Simd<T>::store(p, x);
+      }
+    return;
+  }
+  alignas(64) T raw[NR][MT];
+#pragma GCC unroll 16
   for (int j = 0; j < NR; ++j)
-    for (int i = 0; i < MT; ++i) buf[j][i] = g.beta != 0 && i < m ? c[i * g.c_rs + j * g.c_cs] : T(0);
-  for (int j = 0; j < NR; ++j)
-    for (int v = 0; v < MV; ++v)
-      Simd<T>::store(buf[j] + v * W, update(g, acc[j][v], buf[j] + v * W, row_bias ? bias + v * W : nullptr, j0 + j));
-  for (int j = 0; j < NR; ++j)
-    for (int i = 0; i < m; ++i) c[i * g.c_rs + j * g.c_cs] = buf[j][i];
+#pragma GCC unroll 4
+    for (int v = 0; v < MV; ++v) Simd<T>::store(raw[j] + v * W, acc[j][v]);
+  store_general<T, MV, NR>(g, raw, i0, j0, m);
 }
 
 // One MV*W x NR tile over the block's K slice. kUnitJs: B's columns are adjacent (packed, or row-major B),
@@ -220,7 +351,9 @@ void tile(const GemmBlock<T>& g, const T* a, int64_t a_ks, const T* b, int64_t i
   constexpr int W = Simd<T>::W;
   const int64_t b_ks = g.b.ks, b_js = kUnitJs ? 1 : g.b.js;
   V acc[NR][MV];
+#pragma GCC unroll 16
   for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 4
     for (int v = 0; v < MV; ++v) acc[j][v] = V{};
   if (g.c_rs == 1) {  // start C's lines on their way to L2; the k loop hides the latency
     const char* c = reinterpret_cast<const char*>(g.c + i0 + j0 * g.c_cs);

@@ -5,6 +5,10 @@
 
 float32/float64 run on the packed, multi-threaded GEMM; bool/int32/int64 on a plain integer loop; mixed
 dtypes are promoted as NumPy promotes them.
+
+Gradient of matmul: dA = dY @ B^T, dB = A^T @ dY (transposed views, no copies; autograd sums over
+broadcast batch dims). dot, inner, outer, tensordot and vdot are built from matmul, multiply and
+differentiable reshapes/transposes, so they get their gradients from those.
 """
 import types
 
@@ -12,14 +16,17 @@ import numpy as np
 
 from . import _C
 from ._tensor import Tensor, implements, method
+from .autograd import _Mode, record, wants_grad
 from .elementwise import multiply
 from .shape import reshape, transpose
 
 __all__ = ["matmul", "dot", "inner", "outer", "tensordot", "vdot", "linalg"]
 
+_swapaxes_c = _C.Tensor.swapaxes  # the C++ view (shape.py wraps the method for autograd)
+
 
 def _tensor(x):
-    return _C._to_tensor(x)
+    return x if isinstance(x, Tensor) else _C._to_tensor(x)  # the same object: keeps requires_grad
 
 
 def _store(result, out):
@@ -33,7 +40,40 @@ def _store(result, out):
 def matmul(x1, x2, out=None):
     """Matrix product a @ b: 1-D operands are promoted to a row (a) or column (b) and the added dim
     removed; dims before the last two are batch dims, broadcast against each other."""
-    return _store(_C.matmul(x1, x2), out)
+    return _store(_matmul(x1, x2), out)
+
+
+def _matmul(a, b):
+    y = _C.matmul(a, b)
+    if _Mode.enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
+        record("matmul", y, _matmul_grad, (a, b), (a, b))
+    return y
+
+
+def _matmul_grad(dy, a, b):
+    a, b = _tensor(a), _tensor(b)
+    # 1-D operands act as a row (a) or a column (b): put the dim matmul removed back into dy.
+    a2 = _C.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+    b2 = _C.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+    dy2 = dy
+    if a.ndim == 1:
+        dy2 = _C.expand_dims(dy2, dy2.ndim - 1 if b.ndim > 1 else 0)
+    if b.ndim == 1:
+        dy2 = _C.expand_dims(dy2, dy2.ndim)
+    da = db = None
+    if wants_grad(a):
+        da = _C.matmul(dy2, _swapaxes_c(b2, -1, -2))
+        if a.ndim == 1:
+            da = _C.squeeze(da, da.ndim - 2)  # (..., 1, k) -> (..., k): autograd sums the batch dims
+    if wants_grad(b):
+        if b2.ndim == 2 and a2.ndim > 2:  # a batch against one matrix (a linear layer): one GEMM
+            k = a2.shape[-1]
+            db = _C.matmul(_swapaxes_c(_C.reshape(a2, (-1, k)), 0, 1), _C.reshape(dy2, (-1, dy2.shape[-1])))
+        else:
+            db = _C.matmul(_swapaxes_c(a2, -1, -2), dy2)
+        if b.ndim == 1:
+            db = _C.squeeze(db, db.ndim - 1)
+    return da, db
 
 
 @implements(np.tensordot)
@@ -60,7 +100,7 @@ def tensordot(a, b, axes=2):
     a2 = reshape(transpose(a, free_a + axes_a), (size(a, free_a), k))
     b2 = reshape(transpose(b, axes_b + free_b), (k, size(b, free_b)))
     shape = tuple(a.shape[x] for x in free_a) + tuple(b.shape[x] for x in free_b)
-    return reshape(_C.matmul(a2, b2), shape)
+    return reshape(_matmul(a2, b2), shape)
 
 
 @implements(np.dot)
@@ -71,7 +111,7 @@ def dot(a, b, out=None):
     if a.ndim == 0 or b.ndim == 0:
         result = multiply(a, b)
     elif b.ndim <= 2:
-        result = _C.matmul(a, b)
+        result = _matmul(a, b)
     else:
         result = tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
     return _store(result, out)
@@ -89,7 +129,7 @@ def inner(a, b):
 @implements(np.outer)
 def outer(a, b, out=None):
     """outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]."""
-    return _store(_C.matmul(reshape(_tensor(a), (-1, 1)), reshape(_tensor(b), (1, -1))), out)
+    return _store(_matmul(reshape(_tensor(a), (-1, 1)), reshape(_tensor(b), (1, -1))), out)
 
 
 @implements(np.vdot)
@@ -98,7 +138,7 @@ def vdot(a, b):
     a, b = _tensor(a), _tensor(b)
     if a.size != b.size:
         raise ValueError(f"vdot: vectors have different lengths: {a.size} and {b.size}")
-    return _C.matmul(reshape(a, (-1,)), reshape(b, (-1,)))
+    return _matmul(reshape(a, (-1,)), reshape(b, (-1,)))
 
 
 linalg = types.ModuleType("fusednn.linalg", "Linear algebra (NumPy's np.linalg names): matmul so far.")
@@ -107,5 +147,5 @@ if hasattr(np, "linalg") and hasattr(np.linalg, "matmul"):
     implements(np.linalg.matmul)(matmul)
 
 method("dot")(dot)
-Tensor.__matmul__ = lambda self, other: _C.matmul(self, other)
-Tensor.__rmatmul__ = lambda self, other: _C.matmul(other, self)
+Tensor.__matmul__ = _matmul
+Tensor.__rmatmul__ = lambda self, other: _matmul(other, self)
