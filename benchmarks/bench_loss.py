@@ -2,13 +2,13 @@
 512 x 1000 float32, fusednn beside torch (same threads) and the NumPy formula, grouped per shape. Run as a
 script for a table of medians:  python benchmarks/bench_loss.py
 """
-import time
 
 import numpy as np
 import pytest
 
 import fusednn as fnn
 from fusednn import loss as L
+from timing import median_seconds
 
 try:
     import torch
@@ -63,22 +63,11 @@ def test_cross_entropy_fwd_bwd(benchmark, shape, lib):
     benchmark(cases(*SHAPES[shape])[lib])
 
 
-def median_us(fn, runs=201):
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2] * 1e6
-
-
 if __name__ == "__main__":
     if torch is not None:
         torch.set_num_threads(fnn.get_num_threads())
     print(f"threads {fnn.get_num_threads()}; cross_entropy forward + backward, median us")
     for name, (n, c) in SHAPES.items():
-        us = {lib: median_us(fn) for lib, fn in cases(n, c).items()}
+        us = {lib: 1e6 * median_seconds(fn, min_time=0, min_runs=201, warmup=20) for lib, fn in cases(n, c).items()}
         print(f"{name:10s} fusednn {us['fusednn']:8.1f}  numpy {us['numpy']:8.1f}  torch {us.get('torch', float('nan')):8.1f}"
               f"  torch/fusednn {us.get('torch', float('nan')) / us['fusednn']:.2f}x")

@@ -8,13 +8,13 @@ fusednn's fused SGD-momentum / Adam / AdamW / RMSprop beside torch.optim.Adam(fu
 Adam's effective bandwidth counts 28 bytes per parameter (read p, g, m, v; write p, m, v); the yardstick
 is np.copyto over a buffer of the same size (read + write counted), measured in the same run.
 """
-import time
 
 import numpy as np
 import pytest
 
 import fusednn as fnn
 from fusednn import optim
+from timing import copy_bandwidth_gbs, median_seconds
 
 try:
     import torch
@@ -64,22 +64,9 @@ def test_torch_adam_step(benchmark, mode):
     benchmark(torch_adam_step(mode))
 
 
-def median_seconds(fn, min_time=1.0, min_runs=7):
-    fn()
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
 def copy_bandwidth():
-    src = np.random.default_rng(1).random(NPARAMS * 7 // 2, dtype=np.float32)  # as many bytes as Adam moves / 2
-    dst = np.empty_like(src)
-    return 2 * src.nbytes / median_seconds(lambda: np.copyto(dst, src))
+    """np.copyto bandwidth (bytes/s, read + write) over as many bytes as Adam moves / 2."""
+    return copy_bandwidth_gbs(NPARAMS * 7 // 2) * 1e9
 
 
 def report():
@@ -91,14 +78,14 @@ def report():
     print(f"copy bandwidth (np.copyto, read + write): {copy / 1e9:.1f} GB/s")
     times = {}
     for algo in FUSEDNN:
-        t = times[algo] = median_seconds(fusednn_step(algo))
+        t = times[algo] = median_seconds(fusednn_step(algo), min_time=1.0, min_runs=7)
         gbs = BYTES_PER_PARAM[algo] * NPARAMS / t / 1e9
         print(f"  fusednn {algo:<13} {t * 1e3:7.2f} ms  {gbs:6.1f} GB/s  {gbs * 1e9 / copy:5.0%} of copy")
     if torch is None:
         print("  torch not installed: no comparison")
         return
     for mode in ("fused", "foreach"):
-        t = median_seconds(torch_adam_step(mode))
+        t = median_seconds(torch_adam_step(mode), min_time=1.0, min_runs=7)
         gbs = 28 * NPARAMS / t / 1e9
         print(f"  torch   adam ({mode:<7})  {t * 1e3:7.2f} ms  {gbs:6.1f} GB/s  {gbs * 1e9 / copy:5.0%} of copy"
               f"   fusednn adam is {t / times['adam']:.2f}x faster")

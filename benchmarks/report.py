@@ -8,28 +8,16 @@ The machine's copy bandwidth (NumPy copyto, read + write) is measured in the sam
 for memory-bound kernels.
 """
 import argparse
-import time
 
 import numpy as np
 
 import fusednn as fnn
+from timing import copy_bandwidth_gbs, median_seconds
 
 try:
     import torch
 except ImportError:  # torch is optional: the report then compares with NumPy only
     torch = None
-
-
-def median_seconds(fn, min_time=0.3, min_runs=5):
-    fn()  # warm-up: first-touch page faults, caches, thread pools
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def elementwise_cases(n):
@@ -48,12 +36,6 @@ def elementwise_cases(n):
     ]
 
 
-def copy_bandwidth(n=1 << 24):
-    src = np.ones(n, np.float32)
-    dst = np.empty_like(src)
-    return 2 * src.nbytes / median_seconds(lambda: np.copyto(dst, src)) / 1e9
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the 1M-element cases")
@@ -66,7 +48,7 @@ def main():
     sizes = [1 << 20] if args.quick else [1 << 20, 1 << 24]
     print(f"fusednn {fnn.__version__}, isa {fnn.config.isa()}, {args.threads} threads; numpy {np.__version__}"
           + (f"; torch {torch.__version__}" if torch else "; torch not installed"))
-    print(f"copy bandwidth (numpy copyto, read+write): {copy_bandwidth():.1f} GB/s\n")
+    print(f"copy bandwidth (numpy copyto, read+write): {copy_bandwidth_gbs():.1f} GB/s\n")
     header = f"{'case':<16}{'fusednn ms':>11}{'GB/s':>8}{'numpy ms':>10}{'x numpy':>9}{'torch ms':>10}{'x torch':>9}"
     print(header)
     print("-" * len(header))
