@@ -297,6 +297,21 @@ def test_leaf_gradients_do_not_alias():
     np.testing.assert_array_equal(np.asarray(b.grad), 1)
 
 
+def test_leaf_gradient_is_a_contiguous_copy_of_the_callers_in_the_leafs_dtype():
+    x = fnn.ones((2, 3), requires_grad=True)  # float32
+    g64 = fnn.asarray(np.arange(12.0).reshape(3, 4)).T[1:3]  # float64, not contiguous
+    x.backward(g64.T.T)
+    assert x.grad.dtype == np.float32 and x.grad.is_contiguous()
+    g = fnn.asarray(np.ones((2, 3), np.float32))
+    x.grad = None
+    x.backward(g)
+    assert x.grad is not g
+    x.grad += 1  # the caller's tensor is left alone
+    np.testing.assert_array_equal(np.asarray(g), 1)
+    x.backward(g)  # accumulates out of place
+    np.testing.assert_array_equal(np.asarray(x.grad), 3)
+
+
 def test_outputs_are_freed_without_the_cyclic_gc():
     import gc
     import weakref

@@ -22,6 +22,7 @@ void init_creation(py::module_& m);
 void init_random(py::module_& m);
 void init_gemm(py::module_& m);
 void init_activation(py::module_& m);
+void init_linear(py::module_& m);
 void init_loss(py::module_& m);
 void init_normalization(py::module_& m);
 void init_optim(py::module_& m);
@@ -89,6 +90,7 @@ PYBIND11_MODULE(_C, m) {
   init_random(m);
   init_gemm(m);
   init_activation(m);
+  init_linear(m);
   init_loss(m);
   init_normalization(m);
   init_optim(m);

@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/convert.h"
+#include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 
 namespace fusednn::bind {
@@ -109,6 +110,24 @@ void init_tensor(py::module_& m) {
         versions[i] = py::none();
     }
     return py::make_tuple(std::move(versions), kept ? std::move(kept) : py::object(saved));
+  });
+  // For autograd, once per leaf gradient: leaf.grad += grad, out of place. `shared` holds the id()s of
+  // gradient tensors already handed out (or the caller's); those, non-contiguous ones and ones of another
+  // dtype are copied (cast to the leaf's dtype), so no two .grad tensors share memory.
+  m.def("_accumulate_grad", [](py::handle leaf, py::handle grad, py::set shared) {
+    static PyObject* grad_name = PyUnicode_InternFromString("grad");  // kept for the process's lifetime
+    const Tensor& l = leaf.cast<const Tensor&>();
+    const Tensor& g = grad.cast<const Tensor&>();
+    py::object fresh = py::reinterpret_borrow<py::object>(grad);
+    if (g.dtype() != l.dtype())
+      fresh = py::cast(astype(g, l.dtype()));
+    else if (shared.contains(py::reinterpret_steal<py::object>(PyLong_FromVoidPtr(grad.ptr()))) || !g.is_contiguous())
+      fresh = py::cast(astype(g, g.dtype()));  // a C-contiguous copy
+    shared.add(py::reinterpret_steal<py::object>(PyLong_FromVoidPtr(fresh.ptr())));  // id(fresh)
+    const py::object old = py::reinterpret_steal<py::object>(PyObject_GetAttr(leaf.ptr(), grad_name));
+    if (!old) throw py::error_already_set();
+    const py::object total = old.is_none() ? fresh : py::reinterpret_steal<py::object>(PyNumber_Add(old.ptr(), fresh.ptr()));
+    if (!total || PyObject_SetAttr(leaf.ptr(), grad_name, total.ptr()) != 0) throw py::error_already_set();
   });
 }
 

@@ -3,13 +3,17 @@
 Differentiable ops record a ``Node`` on their output: the backward function (defined beside the op's
 forward) and the inputs it maps the output's gradient to. ``Tensor.backward()`` walks the graph once,
 in reverse topological order (iteratively, so graphs of any depth work), reduces broadcast gradients
-back to each input's shape and accumulates leaf gradients into ``.grad``.
+back to each input's shape and accumulates leaf gradients into ``.grad``. The order needs no separate
+graph traversal: every node has a sequence number, and a node's inputs were recorded before it, so
+running the pending nodes from the highest number down runs each after every node that feeds it.
 
     with fnn.no_grad(): ...        # record nothing (also a decorator)
     fnn.autograd.gradcheck(f, (x, y))
 """
 import contextlib
 import functools
+import heapq
+import itertools
 
 import numpy as np
 
@@ -89,6 +93,7 @@ class _Output:
 
 
 _OUTPUT = _Output()
+_sequence = itertools.count()  # next() is atomic under the GIL: threads recording at once get distinct numbers
 
 
 class Node:
@@ -97,10 +102,12 @@ class Node:
     The op's output is not stored in ``saved`` (output -> node -> output would be a reference cycle:
     activations would live until the cyclic GC ran): ``_OUTPUT`` stands in its place, and backward
     passes the output it reached the node through. ``versions`` holds each saved tensor's version at
-    record time (None for non-tensors), checked before backward reads them."""
-    __slots__ = ("name", "backward", "inputs", "saved", "versions")
+    record time (None for non-tensors), checked before backward reads them. ``sequence`` numbers nodes
+    in recording order (see the module docstring)."""
+    __slots__ = ("name", "backward", "inputs", "saved", "versions", "sequence")
 
     def __init__(self, name, backward, inputs, saved, output=_OUTPUT):
+        self.sequence = next(_sequence)
         self.name = name
         self.backward = backward
         self.inputs = inputs
@@ -142,51 +149,14 @@ def _sum_to_shape(grad, shape):
     return _C.reshape(summed, shape)
 
 
-def _saved(node, output):
-    """node's saved values, with its output in place of the stand-in, after checking their versions."""
-    versions, saved = _C._versions(node.saved, _OUTPUT, output)  # one C++ call
-    if versions != node.versions:
-        for t, version, now in zip(saved, node.versions, versions):
-            if version != now:
-                raise RuntimeError(
-                    f"one of the tensors needed to compute the gradient of {node.name} has been modified by "
-                    f"an in-place operation (version {version} -> {now}); compute a copy first, or run the "
-                    f"in-place update under fnn.no_grad() after backward")
-    return saved
-
-
-def _accumulate_leaf(leaf, grad, shared):
-    """leaf.grad += grad, out of place. A gradient tensor may reach several leaves (a + b gives both the
-    same dy) or be the caller's: ``shared`` holds the ids of those already handed out, which are copied
-    so that an in-place update of one leaf's .grad (an optimizer's) cannot change another's."""
-    if grad.dtype != leaf.dtype:
-        grad = _C.astype(grad, leaf.dtype)
-    elif not grad.is_contiguous() or id(grad) in shared:
-        grad = _C.astype(grad, grad.dtype)  # a C-contiguous copy
-    shared.add(id(grad))
-    leaf.grad = grad if leaf.grad is None else leaf.grad + grad
-
-
-def _topological_order(root):
-    """Nodes reachable from root, each after every node that feeds it a gradient: the reversed
-    post-order of an iterative depth-first search (a node is finished after all its inputs' nodes)."""
-    order, visited, stack = [], set(), [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        if finished:
-            order.append(node)
-            continue
-        if id(node) in visited:  # reached again through another path: already placed
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for inp in node.inputs:
-            if isinstance(inp, Tensor):  # cheaper than a failing getattr on a Python scalar
-                fn = inp.grad_fn
-                if fn is not None and id(fn) not in visited:
-                    stack.append((fn, False))
-    order.reverse()
-    return order
+def _check_versions(node, versions):
+    """Raise RuntimeError: a tensor node saved was modified in place after it was recorded."""
+    for version, now in zip(node.versions, versions):
+        if version != now:
+            raise RuntimeError(
+                f"one of the tensors needed to compute the gradient of {node.name} has been modified by "
+                f"an in-place operation (version {version} -> {now}); compute a copy first, or run the "
+                f"in-place update under fnn.no_grad() after backward")
 
 
 def backward(tensor, grad=None, retain_graph=False):
@@ -200,39 +170,48 @@ def backward(tensor, grad=None, retain_graph=False):
             raise RuntimeError(f"backward: grad can be implied only for a one-element output, not shape "
                                f"{tensor.shape}; pass grad= explicitly")
         grad = _C._full(tensor.shape, 1, tensor.dtype)
-    elif not isinstance(grad, Tensor):
-        grad = _C._to_tensor(grad)
-    if grad.shape != tensor.shape:
-        raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {tensor.shape}")
+    else:
+        if not isinstance(grad, Tensor):
+            grad = _C._to_tensor(grad)
+        if grad.shape != tensor.shape:
+            raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {tensor.shape}")
     root = tensor.grad_fn
+    # ids of the gradient tensors handed out so far (and the caller's): a leaf gets a copy of these, so
+    # that an in-place update of one .grad (an optimizer's) cannot change another's or the caller's.
     shared = {id(grad)}
     if root is None:
-        _accumulate_leaf(tensor, grad, shared)
+        _C._accumulate_grad(tensor, grad, shared)
         return
-    pending = {id(root): [grad, tensor]}  # node -> [gradient of its output so far, its output]
+    pending = {root: [grad, tensor]}  # node -> [gradient of its output so far, its output]
+    ready = [(-root.sequence, root)]  # heap of the pending nodes, highest sequence number first
     previous, _Mode.enabled = _Mode.enabled, False  # as no_grad(), without its cost
     try:
-        for node in _topological_order(root):
-            entry = pending.pop(id(node), None)
-            if entry is None:
-                continue
-            if node.backward is None:
+        while ready:
+            node = heapq.heappop(ready)[1]
+            dy, output = pending.pop(node)
+            backward_fn = node.backward
+            if backward_fn is None:
                 raise RuntimeError(f"backward through {node.name} a second time: the graph was freed by the "
                                    f"first backward; pass retain_graph=True to it")
-            grads = node.backward(entry[0], *_saved(node, entry[1]))
-            for inp, g in zip(node.inputs, grads):
+            versions, saved = _C._versions(node.saved, _OUTPUT, output)  # saved, with the output back in
+            if versions != node.versions:
+                _check_versions(node, versions)
+            for inp, g in zip(node.inputs, backward_fn(dy, *saved)):
                 if g is None or not isinstance(inp, Tensor) or not inp.requires_grad:
                     continue
                 if not isinstance(g, Tensor):
                     g = _C._to_tensor(g)
-                g = _sum_to_shape(g, inp.shape)
+                shape = inp.shape
+                if g.shape != shape:
+                    g = _sum_to_shape(g, shape)
                 fn = inp.grad_fn
                 if fn is None:
-                    _accumulate_leaf(inp, g, shared)
+                    _C._accumulate_grad(inp, g, shared)  # inp.grad += g, copying g where shared
                 else:
-                    into = pending.get(id(fn))
+                    into = pending.get(fn)
                     if into is None:
-                        pending[id(fn)] = [g, inp]
+                        pending[fn] = [g, inp]
+                        heapq.heappush(ready, (-fn.sequence, fn))
                     else:
                         into[0] = into[0] + g
             if not retain_graph:

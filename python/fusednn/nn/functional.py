@@ -4,7 +4,8 @@ fusednn.loss's functions, plus linear, dropout, layer_norm, batch_norm, embeddin
 ``linear(x, weight, bias, activation)`` is one GEMM with the bias + activation epilogue,
 ``y = act(x @ weight.T + bias)``, recorded as one autograd node whose backward is
 ``dz = dy * act'(z)``, ``db = sum_rows dz``, ``dx = dz @ weight``, ``dweight = dz.T @ x`` (transposed views,
-no copies); ``dz`` and ``db`` come from one fused pass (fusednn.activation's ``_bias_act_backward``).
+no copies); ``dz`` and ``db`` come from one fused pass. Each direction is one C++ call (``_C._linear_forward``
+and ``_C._linear_backward``, fusednn/linear.h).
 """
 
 from .. import _C
@@ -14,13 +15,13 @@ from .._tensor import Tensor
 from ..autograd import _Mode, record, wants_grad
 from ..creation import asarray
 from ..normalization import batch_norm, dropout, layer_norm
-from ..shape import _T_c  # the C++ transpose view: weight.T would record an (unused) autograd node per call
 
 _B = _C.BinaryOp
 
-# Activations the GEMM epilogue fuses. gelu, silu (and leaky_relu with a slope <= 0) need the
-# pre-activation z for their gradient; the others get it from the output y.
+# Activations the GEMM epilogue fuses, by their C++ code (fusednn::Activation). gelu, silu (and leaky_relu
+# with a slope <= 0) need the pre-activation z for their gradient; the others get it from the output y.
 _EPILOGUE = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu")
+_CODES = {None: 0, **_C._linear_activation_codes}
 
 
 def _needs_z(act, slope):
@@ -42,12 +43,6 @@ def _activation_name(activation):
     return name
 
 
-def _bias_act_backward(dy, h, act, slope, need_bias):
-    """(dz, db) in one pass over dy (fusednn.activation's kernel): dz = dy * act'(z), db = sum_rows dz."""
-    dz, db = _C._bias_act_backward(act, dy, h[0] if _needs_z(act, slope) else h, slope, None)
-    return dz, (db if need_bias else None)
-
-
 def linear(x, weight, bias=None, activation=None, negative_slope=0.01):
     """``act(x @ weight.T + bias)`` for x of shape (..., in), weight (out, in), bias (out,): one GEMM with
     the bias + activation epilogue (activation: None, 'relu', 'leaky_relu', 'tanh', 'sigmoid', 'gelu',
@@ -59,42 +54,33 @@ def _linear(x, weight, bias, act, slope):
     if not isinstance(x, Tensor):
         x = asarray(x)
     x2 = x if x.ndim == 2 else _C.reshape(x, (-1, x.shape[-1]) if x.ndim else (1, 1))
-    mode = "none" if bias is None else "col"
+    code = _CODES[act]
     grad = _Mode.enabled and (getattr(x, "requires_grad", False) or weight.requires_grad
                               or getattr(bias, "requires_grad", False))
     try:
         if grad and _needs_z(act, slope):
-            z = _C._gemm(x2, _T_c(weight), None, 1.0, 0.0, bias, mode, None, slope)
-            y = _epilogue_values(z, act, slope)
-            h = (z, y)
+            saved, y = _C._linear_forward(x2, weight, bias, code, slope, True)  # (z, y)
         else:
-            y = h = _C._gemm(x2, _T_c(weight), None, 1.0, 0.0, bias, mode, act, slope)
+            y = saved = _C._linear_forward(x2, weight, bias, code, slope, False)
     except (ValueError, TypeError) as e:
         raise type(e)(f"linear: input of shape {tuple(x.shape)} and weight of shape {tuple(weight.shape)} "
                       f"(out_features, in_features) do not fit: {e}") from None
     if x.ndim != 2:
         y = _C.reshape(y, x.shape[:-1] + (weight.shape[0],))
     if grad:
-        record("linear", y, _linear_grad, (x, weight, bias), (x, x2, weight, bias, h, act, slope))
+        record("linear", y, _linear_grad, (x, weight, bias), (x, x2, weight, bias, saved, code, slope))
     return y
 
 
-def _epilogue_values(z, act, slope):
-    flat = _C.reshape(z, (-1, 1))
-    return _C.reshape(_C._gemm(flat, _C._full((1, 1), 1, z.dtype), None, 1.0, 0.0, None, "none", act, slope), z.shape)
-
-
-def _linear_grad(dy, x, x2, weight, bias, h, act, slope):
+def _linear_grad(dy, x, x2, weight, bias, saved, code, slope):
+    """One C++ call: dz = dy * act'(saved) and db = sum_rows dz in one pass, then dx = dz @ weight and
+    dweight = dz.T @ x2; saved is the 2-D output y, or z where the activation's gradient needs it."""
     if dy.ndim != 2:
         dy = _C.reshape(dy, (-1, weight.shape[0]))
-    dz, db = _bias_act_backward(dy, h, act, slope, bias is not None and wants_grad(bias))
-    dx = dw = None
-    if wants_grad(x):
-        dx = _C._gemm(dz, weight, None, 1.0, 0.0, None, "none", None, 0.0)
-        if x.ndim != 2:
-            dx = _C.reshape(dx, x.shape)
-    if wants_grad(weight):
-        dw = _C._gemm(_T_c(dz), x2, None, 1.0, 0.0, None, "none", None, 0.0)
+    dx, dw, db = _C._linear_backward(dy, x2, weight, saved, code, slope, x.requires_grad, weight.requires_grad,
+                                     wants_grad(bias))  # x and weight are Tensors (see _linear)
+    if dx is not None and x.ndim != 2:
+        dx = _C.reshape(dx, x.shape)
     return dx, dw, db
 
 

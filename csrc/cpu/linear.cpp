@@ -1,0 +1,99 @@
+// Linear forward and backward drivers: validation, output allocation and the GEMM / bias_act_backward
+// calls of fusednn/linear.h (the kernels are gemm's and activation's).
+#include "fusednn/linear.h"
+
+#include "fusednn/activation.h"
+#include "fusednn/elementwise.h"
+#include "fusednn/errors.h"
+
+namespace fusednn {
+namespace {
+
+template <class T>
+MatView<T> mat(const Tensor& t) {
+  return {t.data_as<T>(), t.stride(0), t.stride(1)};
+}
+
+template <class Fn>
+void visit_float(DType dtype, Fn&& fn) {
+  if (dtype == DType::Float32)
+    fn(float{});
+  else
+    fn(double{});
+}
+
+// `what` names the entry point in messages.
+void check_operands(const char* what, const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (x.ndim() != 2 || weight.ndim() != 2)
+    throw ValueError(cat(what, ": expected a 2-D input and weight, got shapes ", x.shape(), " and ", weight.shape()));
+  if (!is_floating(x.dtype()) || x.dtype() != weight.dtype())
+    throw TypeError(cat(what, ": input and weight must both be float32 or both float64, got ", dtype_name(x.dtype()),
+                        " and ", dtype_name(weight.dtype())));
+  if (x.shape(1) != weight.shape(1))
+    throw ValueError(cat(what, ": input has ", x.shape(1), " features but weight has shape ", weight.shape(),
+                         " (out_features, in_features)"));
+  if (!bias.defined()) return;
+  if (bias.ndim() != 1 || bias.shape(0) != weight.shape(0))
+    throw ValueError(cat(what, ": bias has shape ", bias.shape(), ", expected (", weight.shape(0), ",)"));
+  if (bias.dtype() != x.dtype())
+    throw TypeError(cat(what, ": bias has dtype ", dtype_name(bias.dtype()), ", expected ", dtype_name(x.dtype())));
+}
+
+}  // namespace
+
+Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act, double leaky_slope,
+                      Tensor* z) {
+  check_operands("linear_forward", x, weight, bias);
+  const int64_t M = x.shape(0), K = x.shape(1), N = weight.shape(0);
+  const Tensor b = bias.defined() ? contiguous(bias) : Tensor{};
+  const Epilogue epilogue{b.defined() ? BiasMode::PerColumn : BiasMode::None, b.defined() ? b.data() : nullptr,
+                          z ? Activation::None : act, leaky_slope};
+  Tensor y = Tensor::empty({M, N}, x.dtype());
+  visit_float(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    gemm<T>(M, N, K, T(1), mat<const T>(x), mat<const T>(weight).t(), T(0), mat<T>(y), epilogue);
+  });
+  if (z == nullptr) return y;
+  // y = act(z) as the epilogue of the (M N x 1) by (1 x 1) product z * 1: the same code as the fused path.
+  *z = y;
+  y = Tensor::empty({M, N}, x.dtype());
+  const Epilogue activation{BiasMode::None, nullptr, act, leaky_slope};
+  visit_float(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T one(1);
+    gemm<T>(M * N, 1, 1, T(1), {z->data_as<const T>(), 1, 1}, {&one, 1, 1}, T(0), {y.data_as<T>(), 1, 1},
+            activation);
+  });
+  return y;
+}
+
+LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, const Tensor& saved,
+                            Activation act, double leaky_slope, bool need_dx, bool need_dweight, bool need_dbias) {
+  check_operands("linear_backward", x, weight, Tensor{});
+  const int64_t M = x.shape(0), K = x.shape(1), N = weight.shape(0);
+  if (dy.ndim() != 2 || dy.shape(0) != M || dy.shape(1) != N)
+    throw ValueError(cat("linear_backward: dy has shape ", dy.shape(), ", expected ", Dims{M, N}));
+  if (dy.dtype() != x.dtype())
+    throw TypeError(cat("linear_backward: dy has dtype ", dtype_name(dy.dtype()), ", expected ", dtype_name(x.dtype())));
+  LinearGrads grads;
+  Tensor dz = dy;  // without an activation or a bias gradient, dz is dy itself
+  if (act != Activation::None || need_dbias) {
+    auto [d, db] = bias_act_backward(act, dy, saved, Tensor{}, leaky_slope);
+    dz = d;
+    if (need_dbias) grads.dbias = db;
+  }
+  visit_float(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    if (need_dx) {
+      grads.dx = Tensor::empty({M, K}, x.dtype());
+      gemm<T>(M, K, N, T(1), mat<const T>(dz), mat<const T>(weight), T(0), mat<T>(grads.dx));
+    }
+    if (need_dweight) {
+      grads.dweight = Tensor::empty({N, K}, x.dtype());
+      gemm<T>(N, K, M, T(1), mat<const T>(dz).t(), mat<const T>(x), T(0), mat<T>(grads.dweight));
+    }
+  });
+  return grads;
+}
+
+}  // namespace fusednn
