@@ -11,19 +11,6 @@ namespace fusednn::bind {
 
 namespace {
 
-Activation parse_gemm_activation(py::handle obj) {
-  if (obj.is_none()) return Activation::None;
-  const std::string name = py::str(obj);
-  static const std::pair<const char*, Activation> names[] = {
-      {"none", Activation::None},   {"linear", Activation::None}, {"relu", Activation::Relu},
-      {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu}, {"tanh", Activation::Tanh},
-      {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
-  for (const auto& [n, act] : names)
-    if (name == n) return act;
-  throw ValueError(cat("_bias_act_backward: unknown activation '", name,
-                       "': expected None, 'relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid' or 'silu'"));
-}
-
 ActParams params(double alpha, double beta, double threshold) {
   ActParams p;
   p.alpha = alpha;
@@ -64,7 +51,7 @@ void init_activation(py::module_& m) {
   });
   m.def("_bias_act_backward", [](py::handle activation, py::handle dy, py::handle saved, double leaky_slope,
                                  py::handle db) {
-    const Activation act = parse_gemm_activation(activation);
+    const Activation act = activation_from_py(activation, "_bias_act_backward");
     const Tensor g = to_tensor(dy);
     const Tensor s = saved.is_none() ? Tensor{} : to_tensor(saved);
     const Tensor b = db.is_none() ? Tensor{} : py::cast<Tensor>(db);

@@ -191,4 +191,27 @@ Dims to_axes(py::handle axis, int ndim) {
 
 int to_axis(py::handle axis, int ndim) { return normalize_axis(index_value(axis), ndim); }
 
+namespace {
+constexpr std::pair<const char*, Activation> kActivationNames[] = {
+    {"none", Activation::None},   {"linear", Activation::None}, {"relu", Activation::Relu},
+    {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu}, {"tanh", Activation::Tanh},
+    {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
+}  // namespace
+
+Activation activation_from_py(py::handle obj, const char* op) {
+  if (obj.is_none()) return Activation::None;
+  const std::string name = py::str(obj);
+  for (const auto& [n, act] : kActivationNames)
+    if (name == n) return act;
+  throw ValueError(cat(op, ": unknown activation '", name,
+                       "': expected None, 'relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid' or 'silu'"));
+}
+
+py::dict activation_codes() {
+  py::dict codes;
+  for (const auto& [name, act] : kActivationNames)
+    if (act != Activation::None) codes[name] = static_cast<int>(act);
+  return codes;
+}
+
 }  // namespace fusednn::bind

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "fusednn/dtype.h"
+#include "fusednn/gemm.h"
 #include "fusednn/tensor.h"
 
 namespace fusednn::bind {
@@ -39,6 +40,12 @@ Dims to_shape(py::handle obj);                   // an int or a sequence of ints
 // Axes for a reduction-like op: None -> every axis; an int or a tuple; negative wrap; duplicates raise.
 Dims to_axes(py::handle axis, int ndim);
 int to_axis(py::handle axis, int ndim);          // a single axis, normalised
+
+// A GEMM-epilogue activation given by name (None, "none" and "linear" mean no activation); ValueError
+// naming `op` and the accepted names otherwise.
+Activation activation_from_py(py::handle obj, const char* op);
+// name -> Activation's integer code, for hot paths that pass codes instead of names.
+py::dict activation_codes();
 
 // Releases the GIL for the scope when the work is large enough to be worth it (~100 ns otherwise lost).
 class GilRelease {

@@ -113,19 +113,6 @@ Tensor matmul_2d_float(const Tensor& a, const Tensor& b) {
   return c;
 }
 
-Activation parse_activation(py::handle obj) {
-  if (obj.is_none()) return Activation::None;
-  const std::string name = py::str(obj);
-  static const std::pair<const char*, Activation> names[] = {
-      {"none", Activation::None}, {"linear", Activation::None},   {"relu", Activation::Relu},
-      {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu}, {"tanh", Activation::Tanh},
-      {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
-  for (const auto& [n, act] : names)
-    if (name == n) return act;
-  throw ValueError(cat("_gemm: unknown activation '", name,
-                       "': expected None, 'relu', 'leaky_relu', 'gelu', 'tanh', 'sigmoid' or 'silu'"));
-}
-
 BiasMode parse_bias_mode(const std::string& name) {
   if (name == "none") return BiasMode::None;
   if (name == "row") return BiasMode::PerRow;
@@ -146,7 +133,7 @@ Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alph
     throw ValueError(cat("_gemm: shapes ", a.shape(), " and ", b.shape(), " not aligned: ", K, " (dim 1) != ",
                          b.shape(0), " (dim 0)"));
   const BiasMode bias_mode = parse_bias_mode(bias_mode_name);
-  const Activation activation = parse_activation(activation_obj);
+  const Activation activation = activation_from_py(activation_obj, "_gemm");
   Tensor out;
   if (out_obj.is_none()) {
     if (beta != 0) throw ValueError("_gemm: beta != 0 needs an `out` to accumulate into");

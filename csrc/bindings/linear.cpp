@@ -33,12 +33,7 @@ py::object tensor_or_none(Tensor t) { return t.defined() ? py::cast(std::move(t)
 }  // namespace
 
 void init_linear(py::module_& m) {
-  py::dict codes;  // name -> code, for the Python side (fusednn.nn.functional)
-  const std::pair<const char*, Activation> names[] = {
-      {"relu", Activation::Relu}, {"leaky_relu", Activation::LeakyRelu}, {"gelu", Activation::Gelu},
-      {"tanh", Activation::Tanh}, {"sigmoid", Activation::Sigmoid},      {"silu", Activation::Silu}};
-  for (const auto& [name, act] : names) codes[name] = static_cast<int>(act);
-  m.attr("_linear_activation_codes") = codes;
+  m.attr("_linear_activation_codes") = activation_codes();  // name -> code, for fusednn.nn.functional
   m.def(
       "_linear_forward",
       [](py::handle x, py::handle weight, py::handle bias, int act, double leaky_slope, bool keep_z) -> py::object {
