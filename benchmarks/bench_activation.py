@@ -1,6 +1,7 @@
-"""Activation benchmarks: forward and backward of relu, gelu, silu, sigmoid, tanh, softplus on 16M float32
-elements, fusednn beside the NumPy formula and torch (same threads), grouped per op and pass. Run as a
-script for a GB/s table against np.copyto's bandwidth measured in the same run:
+"""Activation benchmarks: forward and backward of every elementwise activation on 16M float32 elements,
+fusednn beside the NumPy formula and torch (same threads), grouped per op and pass. Run as a script for a
+GB/s table (bytes read + written) against two copy bandwidths timed alternately with each op: fnn.copy (our
+threaded copy, allocating its output as the activations do) and np.copyto (one thread, no allocation):
     python benchmarks/bench_activation.py
 """
 import math
@@ -19,14 +20,18 @@ except ImportError:
     torch = None
 
 N = 1 << 24
-ACTS = ["relu", "gelu", "silu", "sigmoid", "tanh", "softplus"]
+ACTS = ["relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "softplus"]
 FROM_OUTPUT = {"relu", "sigmoid", "tanh"}
 
 
 def _np_forward(name, x):
     if name == "relu":
         return np.maximum(x, 0)
-    if name == "gelu":  # NumPy has no erf: the tanh form stands in
+    if name == "leaky_relu":
+        return np.where(x > 0, x, np.float32(0.01) * x)
+    if name == "elu":
+        return np.where(x > 0, x, np.expm1(x))
+    if name in ("gelu", "gelu_tanh"):  # NumPy has no erf: the tanh form stands in for gelu too
         return 0.5 * x * (1 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
     if name == "silu":
         return x / (1 + np.exp(-x))
@@ -40,6 +45,10 @@ def _np_forward(name, x):
 def _np_backward(name, dy, s):
     if name == "relu":
         return dy * (s > 0)
+    if name == "leaky_relu":
+        return np.where(s > 0, dy, np.float32(0.01) * dy)
+    if name == "elu":
+        return np.where(s > 0, dy, dy * np.exp(s))
     if name in ("sigmoid",):
         return dy * s * (1 - s)
     if name == "tanh":
@@ -53,8 +62,9 @@ def _np_backward(name, dy, s):
 
 
 def _torch_fn(name):
-    return {"relu": TF.relu, "gelu": TF.gelu, "silu": TF.silu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-            "softplus": TF.softplus}[name]
+    return {"relu": TF.relu, "leaky_relu": TF.leaky_relu, "elu": TF.elu, "gelu": TF.gelu,
+            "gelu_tanh": lambda t: TF.gelu(t, approximate="tanh"), "silu": TF.silu, "sigmoid": torch.sigmoid,
+            "tanh": torch.tanh, "softplus": TF.softplus}[name]
 
 
 def cases(name, direction):
@@ -63,12 +73,13 @@ def cases(name, direction):
     x = rng.standard_normal(N, dtype=np.float32) * 3
     dy = rng.standard_normal(N, dtype=np.float32)
     kind = getattr(_C.ActKind, name)
-    y = np.asarray(_C._act(kind, x, 0.01, 1.0, 20.0))
+    alpha = 1.0 if name == "elu" else 0.01  # torch's defaults (elu's alpha, leaky_relu's slope)
+    y = np.asarray(_C._act(kind, x, alpha, 1.0, 20.0))
     saved = y if name in FROM_OUTPUT else x
     if direction == "forward":
-        out = {"fusednn": lambda: _C._act(kind, x, 0.01, 1.0, 20.0), "numpy": lambda: _np_forward(name, x)}
+        out = {"fusednn": lambda: _C._act(kind, x, alpha, 1.0, 20.0), "numpy": lambda: _np_forward(name, x)}
     else:
-        out = {"fusednn": lambda: _C._act_backward(kind, dy, saved, 0.01, 1.0, 20.0),
+        out = {"fusednn": lambda: _C._act_backward(kind, dy, saved, alpha, 1.0, 20.0),
                "numpy": lambda: _np_backward(name, dy, saved)}
     if torch is not None:
         tx, tdy, ts = torch.from_numpy(x), torch.from_numpy(dy), torch.from_numpy(saved)
@@ -77,7 +88,10 @@ def cases(name, direction):
             out["torch"] = lambda: f(tx)
         else:
             bw = {"relu": lambda: torch.ops.aten.threshold_backward(tdy, ts, 0),
+                  "leaky_relu": lambda: torch.ops.aten.leaky_relu_backward(tdy, ts, 0.01, False),
+                  "elu": lambda: torch.ops.aten.elu_backward(tdy, 1.0, 1.0, 1.0, False, ts),
                   "gelu": lambda: torch.ops.aten.gelu_backward(tdy, ts),
+                  "gelu_tanh": lambda: torch.ops.aten.gelu_backward(tdy, ts, approximate="tanh"),
                   "silu": lambda: torch.ops.aten.silu_backward(tdy, ts),
                   "sigmoid": lambda: torch.ops.aten.sigmoid_backward(tdy, ts),
                   "tanh": lambda: torch.ops.aten.tanh_backward(tdy, ts),
@@ -108,16 +122,32 @@ def median_seconds(fn, runs=7):
     return sorted(times)[len(times) // 2]
 
 
+def paired_medians(fns, rounds=9):
+    """Median seconds of each callable, timed in alternation so that load from other processes hits all alike."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [sorted(ts)[len(ts) // 2] for ts in times]
+
+
 if __name__ == "__main__":
     if torch is not None:
         torch.set_num_threads(fnn.get_num_threads())
     a, b = np.ones(N, np.float32), np.empty(N, np.float32)
-    copy_gbs = 8 * N / median_seconds(lambda: np.copyto(b, a)) / 1e9
-    print(f"threads {fnn.get_num_threads()}, np.copyto bandwidth {copy_gbs:.1f} GB/s (read + write)")
-    print(f"{'op':22s} {'fusednn GB/s':>12s} {'% copy':>7s} {'numpy GB/s':>11s} {'torch GB/s':>11s}")
+    fnn_copy, np_copy = (lambda: fnn.copy(a)), (lambda: np.copyto(b, a))
+    print(f"threads {fnn.get_num_threads()}; GB/s count bytes read + written; each op is timed alternately with "
+          f"fnn.copy and np.copyto of 16M float32 (medians)")
+    print(f"{'op':20s} {'fusednn':>8s} {'fnn.copy':>9s} {'%':>5s} {'np.copyto':>10s} {'%':>5s} {'numpy':>7s} {'torch':>7s}")
     for name in ACTS:
         for direction, nbytes in (("forward", 8 * N), ("backward", 12 * N)):
             c = cases(name, direction)
-            gbs = {lib: nbytes / median_seconds(fn) / 1e9 for lib, fn in c.items()}
-            print(f"{name + ' ' + direction:22s} {gbs['fusednn']:12.1f} {100 * gbs['fusednn'] / copy_gbs:6.0f}% "
-                  f"{gbs['numpy']:11.1f} {gbs.get('torch', math.nan):11.1f}")
+            t_op, t_copy, t_np = paired_medians([c["fusednn"], fnn_copy, np_copy])
+            op, cp, npc = nbytes / t_op / 1e9, 8 * N / t_copy / 1e9, 8 * N / t_np / 1e9
+            others = {lib: nbytes / median_seconds(fn, 3) / 1e9 for lib, fn in c.items() if lib != "fusednn"}
+            print(f"{name + ' ' + direction:20s} {op:8.1f} {cp:9.1f} {100 * op / cp:4.0f}% {npc:10.1f} {100 * op / npc:4.0f}% "
+                  f"{others['numpy']:7.1f} {others.get('torch', math.nan):7.1f}")

@@ -33,53 +33,76 @@ template <class T> struct LeakyRelu {
   T bwd(T dy, T x) const { return x > T(0) ? dy : dy * slope; }
 };
 template <class T> struct Elu {
+  using Traits = vmath::Traits<T>;
   T alpha;
   explicit Elu(const ActParams& p) : alpha(static_cast<T>(p.alpha)) {}
-  T fwd(T x) const { return x > T(0) ? x : alpha * vmath::expm1(x); }
+  T fwd(T x) const {  // e^x - 1 only where x < 0 (x >= 0, -0 and +inf return x)
+    const T xn = x < Traits::expm1_lo ? Traits::expm1_lo : x;
+    return x >= T(0) ? x : alpha * vmath::expm1_core(xn > T(0) ? T(0) : xn);
+  }
   T bwd(T dy, T x) const { return x > T(0) ? dy : dy * alpha * vmath::exp(x); }
 };
-// Exact GELU: beyond |x| = 40 Phi(x) is 0 or 1 and the density term 0 in both precisions.
+// Phi(x) = erfc(-x / sqrt 2) / 2 and the normal density phi(x) = e^(-x^2 / 2) / sqrt(2 pi) from x's sign and
+// a = min(|x|, big). Float shares e^(-a^2 / 2), with a^2's rounding error carried into the exponent, between
+// Phi(-a) = erfcx(a / sqrt 2) e^(-a^2 / 2) / 2 and phi; double evaluates erfc in double.
+inline void normal_cdf_pdf(float x, float a, float* cdf, float* pdf) {
+  const float h = -0.5f * a, hi = h * a, lo = __builtin_fmaf(h, a, -hi);  // -a^2 / 2 = hi + lo exactly
+  const float e = vmath::exp_sum(hi, lo);  // a <= 14.4: hi >= exp_lo
+  const float tail = vmath::half_erfcx_float(a * 0.70710678118654752440f) * e;
+  *cdf = x > 0.0f ? 1.0f - tail : tail;
+  *pdf = 0.39894228040143267794f * e;
+}
+inline void normal_cdf_pdf(double x, double a, double* cdf, double* pdf) {
+  *cdf = 0.5 * vmath::erfc(-vmath::copysign(a, x) * 0.70710678118654752440);
+  *pdf = 0.39894228040143267794 * vmath::exp(-0.5 * a * a);
+}
+// Exact GELU x Phi(x). Beyond |x| = big, Phi(x) is 0 or 1 and x phi(x) rounds to 0 (float: 14.4, where
+// -x^2 / 2 still lies in exp's range; double: 40); -inf gives -0 through x clamped below at -big.
+// Conditions test x and a, never the same value twice: GCC would otherwise duplicate the math per branch
+// (jump threading) before vectorising.
 template <class T> struct Gelu {
-  static constexpr T big = 40, rsqrt2 = T(0.70710678118654752440), rsqrt2pi = T(0.39894228040143267794);
+  static constexpr T big = sizeof(T) == 4 ? T(14.4) : T(40);
   explicit Gelu(const ActParams&) {}
+  // min(|x|, big) as an integer min of the bit patterns (one instruction, nothing for GCC to thread); NaN
+  // becomes big, so callers take NaN from x itself.
+  static T abs_clamped(T x) {
+    const auto a = vmath::bits(vmath::abs(x)), b = vmath::bits(big);
+    return vmath::from_bits<T>(a < b ? a : b);
+  }
   T fwd(T x) const {
-    const T xc = clamp_abs(x, big);
-    const T y = T(0.5) * xc * vmath::erfc(-xc * rsqrt2);
-    return x > big ? x : y;  // x < -big: -0
+    T cdf, pdf;
+    normal_cdf_pdf(x, abs_clamped(x), &cdf, &pdf);
+    return (x < -big ? -big : x) * cdf;
   }
   T bwd(T dy, T x) const {
-    const T xc = clamp_abs(x, big);
-    const T cdf = T(0.5) * vmath::erfc(-xc * rsqrt2), pdf = rsqrt2pi * vmath::exp(T(-0.5) * xc * xc);
-    return dy * (cdf + xc * pdf);
+    const T a = abs_clamped(x);
+    T cdf, pdf;
+    normal_cdf_pdf(x, a, &cdf, &pdf);
+    return dy * (cdf + clamp_abs(x, big) * pdf);
   }
 };
 // tanh GELU as x sigmoid(2u): no cancellation for x < 0. Beyond |x| = 100, sigmoid(2u) is exactly 0 or 1.
 template <class T> struct GeluTanh {
-  static constexpr T big = 100, k0 = T(0.79788456080286535588), k1 = T(0.044715);
+  // 2u = x (c0 + c1 x^2), c0 = 2 sqrt(2/pi), c1 = 0.044715 c0; d(2u)/dx = c0 + 3 c1 x^2
+  static constexpr double c0 = 2 * 0.79788456080286535588, c1 = 0.044715 * c0;
+  static constexpr T big = 100;
   explicit GeluTanh(const ActParams&) {}
-  static T two_u(T x) { return T(2) * k0 * (x + k1 * x * x * x); }
-  T fwd(T x) const {
-    const T xc = clamp_abs(x, big);
-    const T y = xc * vmath::sigmoid(two_u(xc));
-    return x > big ? x : y;
+  static T two_u(T x) { return x * (T(c0) + T(c1) * (x * x)); }
+  T fwd(T x) const {  // 2u is +-inf for huge |x|, where sigmoid is 1 or 0; x clamped below keeps -inf * 0 away
+    return (x < -big ? -big : x) * vmath::sigmoid(two_u(x));
   }
   T bwd(T dy, T x) const {
-    const T xc = clamp_abs(x, big);
-    const T s = vmath::sigmoid(two_u(xc));
-    return dy * (s + xc * T(2) * s * (T(1) - s) * k0 * (T(1) + T(3) * k1 * xc * xc));
+    const T s = vmath::sigmoid(two_u(x)), xc = clamp_abs(x, big);
+    return dy * (s + (xc * (s * (T(1) - s))) * (T(c0) + T(3 * c1) * (xc * xc)));
   }
 };
 // SiLU: beyond |x| = 1000 sigmoid(x) is exactly 0 or 1 (double too).
 template <class T> struct Silu {
   static constexpr T big = 1000;
   explicit Silu(const ActParams&) {}
-  T fwd(T x) const {
-    const T xc = clamp_abs(x, big);
-    return x > big ? x : xc * vmath::sigmoid(xc);
-  }
+  T fwd(T x) const { return (x < -big ? -big : x) * vmath::sigmoid(x); }  // -inf: -big * 0
   T bwd(T dy, T x) const {
-    const T xc = clamp_abs(x, big);
-    const T s = vmath::sigmoid(xc);
+    const T s = vmath::sigmoid(x), xc = clamp_abs(x, big);  // xc keeps +-inf * 0 away
     return dy * (s * (T(1) + xc * (T(1) - s)));
   }
 };
@@ -94,11 +117,12 @@ template <class T> struct Tanh {
   T bwd(T dy, T y) const { return dy * (T(1) - y * y); }
 };
 template <class T> struct Softplus {
-  T beta, threshold;
-  explicit Softplus(const ActParams& p) : beta(static_cast<T>(p.beta)), threshold(static_cast<T>(p.threshold)) {}
+  T beta, threshold, inv_beta;
+  explicit Softplus(const ActParams& p)
+      : beta(static_cast<T>(p.beta)), threshold(static_cast<T>(p.threshold)), inv_beta(T(1) / beta) {}
   T fwd(T x) const {
     const T bx = beta * x;
-    const T y = ((bx > T(0) ? bx : T(0)) + vmath::log1p(vmath::exp(-vmath::abs(bx)))) / beta;
+    const T y = ((bx > T(0) ? bx : T(0)) + vmath::log1p_unit(vmath::exp_nonpositive(-vmath::abs(bx)))) * inv_beta;
     return bx > threshold ? x : y;
   }
   T bwd(T dy, T x) const {

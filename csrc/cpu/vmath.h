@@ -8,6 +8,7 @@
 //   sin, cos: r = x - k pi/2 (three-part pi/2, in double), Taylor on |r| <= pi/4, quadrant from k
 //   tanh(x)  = sign(x) em / (em + 2), em = expm1(2|x|);  sigmoid(x) = 1 / (1 + e^-x) or e^x / (1 + e^x)
 //   erfc(x)  = t e^(P(t) - x^2), t = 2 / (2 + x) for x >= 0 (P: Chebyshev series in 2t - 1); erfc(-x) = 2 - erfc(x)
+//   float only: erfc(x) e^(x^2) = t Q(2t - 1) (polynomial Q); log1p(u) = u P(u) on [0, 1]
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -23,7 +24,7 @@ template <> struct Traits<float> {
   static constexpr float expm1_lo = -80.0f, expm1_hi = 40.0f;  // e^x - 1 is -1 below, e^x above
   static constexpr float tanh_big = 20.0f;                   // tanh rounds to +-1 above
   static constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;  // ln2_hi: 9 bits, n ln2_hi exact
-  static constexpr int exp_degree = 8, log_terms = 5;
+  static constexpr int log_terms = 5;  // exp: expm1_poly<float> has its own minimax polynomial
 };
 template <> struct Traits<double> {
   using U = uint64_t;
@@ -105,6 +106,15 @@ template <class T> inline T expm1_poly(T r) {
   for (int k = d - 1; k >= 2; --k) p = p * r + c.v[k];
   return r + (r * r) * p;
 }
+// Float: degree 7 minimax instead of Taylor's 8 (2/r^2 (e^r - 1 - r) interpolated at 6 Chebyshev nodes on
+// |r| <= ln2/2, mpmath): relative error 7e-10, as Taylor's, one step shorter.
+template <> inline float expm1_poly(float r) {
+  constexpr float c[] = {5.000000000e-01f, 1.666666716e-01f, 4.166646674e-02f,
+                         8.333310485e-03f, 1.393364160e-03f, 1.989098091e-04f};
+  float p = c[5];
+  for (int k = 4; k >= 0; --k) p = p * r + c[k];
+  return r + (r * r) * p;
+}
 
 // Splits x (already clamped) into n = round(x / ln2) and r = x - n ln2; n as an integer too.
 template <class T> inline T exp_reduce(T x, typename Traits<T>::I* n_int) {
@@ -121,27 +131,59 @@ template <class T> inline T exp2_int(typename Traits<T>::I n) {
   return from_bits<T>(static_cast<typename C::U>(static_cast<typename C::U>(n) + C::bias) << C::mant);
 }
 
-template <class T> inline T exp(T x) {
-  using C = Traits<T>;
-  T xc = x < C::exp_lo ? C::exp_lo : x;  // NaN passes both clamps and is restored at the end
-  xc = xc > C::exp_hi ? C::exp_hi : xc;
-  typename C::I n;
-  const T q = expm1_poly(exp_reduce(xc, &n));
-  // 2^n as 2^(n/2) 2^(n - n/2): both factors stay normal for results that overflow or are denormal.
-  const typename C::I n1 = n >> 1, n2 = n - n1;
+// 2^n (1 + q), with 2^n as 2^(n/2) 2^(n - n/2): both factors stay normal for results that overflow or are denormal.
+template <class T> inline T exp_scale(T q, typename Traits<T>::I n) {
+  const typename Traits<T>::I n1 = n >> 1, n2 = n - n1;
   const T s1 = exp2_int<T>(n1), s2 = exp2_int<T>(n2);
-  const T y = (q * s1 + s1) * s2;
+  return (q * s1 + s1) * s2;
+}
+template <class T> inline T exp_clamp(T x) {
+  const T xc = x < Traits<T>::exp_lo ? Traits<T>::exp_lo : x;  // NaN passes both clamps
+  return xc > Traits<T>::exp_hi ? Traits<T>::exp_hi : xc;
+}
+
+template <class T> inline T exp(T x) {
+  typename Traits<T>::I n;
+  const T q = expm1_poly(exp_reduce(exp_clamp(x), &n));  // sets n: not in exp_scale's argument list
+  const T y = exp_scale(q, n);
   return x != x ? x : y;
+}
+
+// 2^n (1 + q) for n in [round(exp_lo / ln2), 0]: 2^(n + 64) is normal there, and the exact (or, for denormal
+// results, once-rounded) scaling by 2^-64 replaces exp_scale's split of n.
+template <class T> inline T exp_scale_nonpositive(T q, typename Traits<T>::I n) {
+  const T s = exp2_int<T>(n + 64);
+  return (q * s + s) * pow2<T>(-64);
+}
+
+// e^x for x <= 0 (unchecked): exp without the overflow clamp and the NaN select (NaN propagates anyway).
+template <class T> inline T exp_nonpositive(T x) {
+  typename Traits<T>::I n;
+  const T q = expm1_poly(exp_reduce(x < Traits<T>::exp_lo ? Traits<T>::exp_lo : x, &n));
+  return exp_scale_nonpositive(q, n);
+}
+
+// e^(hi + lo) for hi in [exp_lo, 0] (unchecked) and |lo| below ~1 (a rounding error carried separately): lo
+// joins the reduced argument, so a large hi (hi = -x^2 rounded) loses none of lo's bits. NaN propagates.
+template <class T> inline T exp_sum(T hi, T lo) {
+  typename Traits<T>::I n;
+  const T r = exp_reduce(hi, &n) + lo;
+  return exp_scale_nonpositive(expm1_poly(r), n);
+}
+
+// e^x - 1 for x in [expm1_lo, expm1_hi] (NaN propagates; the sign of -0 is not kept).
+template <class T> inline T expm1_core(T x) {
+  typename Traits<T>::I n;
+  const T q = expm1_poly(exp_reduce(x, &n));
+  const T s = exp2_int<T>(n);
+  return s * q + (s - T(1));
 }
 
 template <class T> inline T expm1(T x) {
   using C = Traits<T>;
   T xc = x < C::expm1_lo ? C::expm1_lo : x;
   xc = xc > C::exp_hi ? C::exp_hi : xc;
-  typename C::I n;
-  const T q = expm1_poly(exp_reduce(xc, &n));
-  const T s = exp2_int<T>(n);
-  T y = s * q + (s - T(1));
+  T y = expm1_core(xc);
   y = xc > C::expm1_hi ? exp(x) : y;  // 2^n could overflow although e^x does not; e^x - 1 == e^x there
   return x != x ? x : copysign(y, x);  // expm1 keeps the sign (and -0)
 }
@@ -176,6 +218,17 @@ template <class T> inline T log1p(T x) {
   const T u = T(1) + x, d = u - T(1);
   const T y = d == T(0) ? x : log(u) * (x / d);  // the quotient corrects u's rounding
   return x == inf<T>() ? x : y;
+}
+
+// log1p(u) for u in [0, 1] (softplus's log(1 + e^-|x|)). Float: u P(u), P interpolating log1p(u) / u at 10
+// Chebyshev nodes (mpmath), relative error 5e-9 before rounding; double: log1p.
+template <class T> inline T log1p_unit(T u) { return log1p(u); }
+template <> inline float log1p_unit(float u) {
+  constexpr float c[] = {9.999999947e-01f, -4.999989265e-01f, 3.332971050e-01f,  -2.495161626e-01f, 1.966327426e-01f,
+                         -1.526966707e-01f, 1.054362380e-01f, -5.637361283e-02f, 1.954252726e-02f,  -3.176057018e-03f};
+  float p = c[9];
+  for (int k = 8; k >= 0; --k) p = p * u + c[k];
+  return u * p;
 }
 
 // ---- sin and cos, evaluated in double (float inputs lose nothing) ----
@@ -221,12 +274,12 @@ template <class T> inline bool trig_needs_fallback(T x) { return !(abs(x) <= T(k
 template <class T> inline T tanh(T x) {
   T a = abs(x);
   a = a > Traits<T>::tanh_big ? Traits<T>::tanh_big : a;
-  const T em = expm1(T(2) * a);
+  const T em = expm1_core(T(2) * a);  // 2 tanh_big <= expm1_hi; NaN propagates
   return copysign(em / (em + T(2)), x);
 }
 
 template <class T> inline T sigmoid(T x) {
-  const T e = exp(-abs(x));  // never overflows
+  const T e = exp_nonpositive(-abs(x));
   const T r = T(1) / (T(1) + e);
   return x >= T(0) ? r : e * r;
 }
@@ -272,6 +325,19 @@ template <class T> inline T erfc(T x) {
   const double p = s * b1 - b2 + C::c[0];
   const double r = t * exp(p - a * a);
   return static_cast<T>(xd < 0 ? 2.0 - r : r);
+}
+
+// erfc(a) e^(a^2) / 2 for a >= 0 in float, division once: t Q(s) / 2 with t = 2 / (2 + a), s = 2t - 1 =
+// (2 - a) / (2 + a), Q interpolating erfc(a) e^(a^2) / t at 12 Chebyshev nodes in s (mpmath): relative error
+// 1.8e-8 before rounding.
+inline float half_erfcx_float(float a) {
+  constexpr float c[] = {5.107913571e-01f,  3.435803405e-01f,  1.397357264e-01f, 1.822123702e-02f,
+                         -1.075156927e-02f, -3.241045924e-03f, 1.528997323e-03f, 4.251971067e-04f,
+                         -2.991996694e-04f, -3.114843706e-05f, 4.208787458e-05f, -1.977334285e-06f};
+  const float r = 1.0f / (2.0f + a), s = (2.0f - a) * r;
+  float q = c[11];
+  for (int k = 10; k >= 0; --k) q = q * s + c[k];
+  return r * q;
 }
 
 }  // namespace fusednn::cpu::FUSEDNN_ISA_NS::vmath
