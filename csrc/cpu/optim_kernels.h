@@ -12,12 +12,14 @@ namespace fusednn::cpu {
 // Scalars of one tensor's update at its current step. Every rule starts from
 //   w = p * decay;  g = sign * grad + wd * w
 // and then (Adam's names; the other rules reuse the fields as noted in optim.cpp):
-//   m += one_minus_b1 * (g - m);  v = b2 * v + one_minus_b2 * g * g;  p = w - lr * m / (sqrt(v) / bc2 + eps)
+//   m += one_minus_b1 * (g - m);  v = b2 * v + one_minus_b2 * g * g;  p = w - lr * m / (sqrt(v) * inv_bc2 + eps)
+// Bias corrections come as reciprocals: divisions and square roots share one slow unit, which bounds
+// the loop once the data is in cache.
 struct StepCoef {
   double decay, sign, wd;
   double lr, lr2;                 // lr2: NAdam's factor of the momentum term
   double b1, one_minus_b1, b2, one_minus_b2;
-  double bc2, eps;
+  double inv_bc2, eps;
   bool first;                     // SGD: the momentum buffer starts as the gradient
 };
 

@@ -1,6 +1,6 @@
 // Optimizer update loops, compiled once per ISA: each reads a parameter, its gradient and its state once
-// and writes them back once (torch.optim's rules, in the arithmetic order torch uses), plus the clipping
-// loops: a blocked |x|^p reduction in double with a fixed lane order, in-place scaling and clamping.
+// and writes them back once (torch.optim's rules, with one division per element at most), plus the
+// clipping loops: a blocked |x|^p reduction in double with a fixed lane order, in-place scaling, clamping.
 #include <cmath>
 
 #include "cpu/optim_kernels.h"
@@ -15,10 +15,10 @@ inline T nan_max(T a, T b) { return (a > b) | (a != a) ? a : b; }
 // The scalars of StepCoef in the element type.
 template <class T>
 struct K {
-  T decay, sign, wd, lr, lr2, b1, one_minus_b1, b2, one_minus_b2, bc2, eps;
+  T decay, sign, wd, lr, lr2, b1, one_minus_b1, b2, one_minus_b2, inv_bc2, eps;
   explicit K(const StepCoef& c)
       : decay(T(c.decay)), sign(T(c.sign)), wd(T(c.wd)), lr(T(c.lr)), lr2(T(c.lr2)), b1(T(c.b1)),
-        one_minus_b1(T(c.one_minus_b1)), b2(T(c.b2)), one_minus_b2(T(c.one_minus_b2)), bc2(T(c.bc2)),
+        one_minus_b1(T(c.one_minus_b1)), b2(T(c.b2)), one_minus_b2(T(c.one_minus_b2)), inv_bc2(T(c.inv_bc2)),
         eps(T(c.eps)) {}
 };
 
@@ -42,7 +42,7 @@ void sgd(const K<T> k, bool first, T* __restrict p, const T* __restrict grad, T*
   }
 }
 
-// Adam / AdamW: lr = lr / (1 - beta1^t), bc2 = sqrt(1 - beta2^t); amsgrad keeps the running max of v.
+// Adam / AdamW: lr = lr / (1 - beta1^t), inv_bc2 = 1 / sqrt(1 - beta2^t); amsgrad keeps the running max of v.
 template <class T, bool Amsgrad>
 void adam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
           T* __restrict vmax, int64_t n) {
@@ -59,7 +59,7 @@ void adam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict
       vh = nan_max(vmax[i], vi);
       vmax[i] = vh;
     }
-    p[i] = w - k.lr * mi / (std::sqrt(vh) / k.bc2 + k.eps);
+    p[i] = w - k.lr * mi / (std::sqrt(vh) * k.inv_bc2 + k.eps);
   }
 }
 
@@ -117,8 +117,8 @@ void adamax(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restri
   }
 }
 
-// NAdam: m, v as Adam; denom = sqrt(v / (1 - beta2^t)) + eps (bc2 = 1 - beta2^t);
-// p -= lr (g / denom) + lr2 (m / denom), the two momentum-schedule factors from the driver.
+// NAdam: m, v as Adam; denom = sqrt(v / (1 - beta2^t)) + eps (inv_bc2 = 1 / (1 - beta2^t));
+// p -= (lr g + lr2 m) / denom, the two momentum-schedule factors from the driver.
 template <class T>
 void nadam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
            int64_t n) {
@@ -130,8 +130,8 @@ void nadam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restric
     const T vi = k.b2 * v[i] + k.one_minus_b2 * g * g;
     m[i] = mi;
     v[i] = vi;
-    const T denom = std::sqrt(vi / k.bc2) + k.eps;
-    p[i] = (w - k.lr * (g / denom)) - k.lr2 * (mi / denom);
+    const T denom = std::sqrt(vi * k.inv_bc2) + k.eps;
+    p[i] = w - (k.lr * g + k.lr2 * mi) / denom;
   }
 }
 
