@@ -7,9 +7,9 @@ import numbers
 
 import numpy as np
 
-from .creation import arange, zeros
+from . import _C
+from .creation import arange, ones, zeros
 from .elementwise import abs, astype, square, where
-from .gemm import matmul
 from .reduce import amax, amin, argmax, sum
 from .shape import pad, ravel, reshape
 from .data.dataset import as_tensor
@@ -106,8 +106,7 @@ def _label_range(t, p):
 
 
 def _confusion(t, p, num_classes):
-    """counts[i, j] = #{k : t[k] = i and p[k] = j} as one GEMM of one-hot matrices, onehot(t)^T onehot(p).
-    The float GEMM is exact: every partial sum is an integer below 2^24 (float32) or 2^53 (float64)."""
+    """counts[i, j] = #{k : t[k] = i and p[k] = j}: one scatter-add of ones at the flat cells t * C + p."""
     if t.shape != p.shape:
         raise ValueError(f"y_true and y_pred have different numbers of samples: {t.shape[0]} and {p.shape[0]}")
     low, high = _label_range(t, p)
@@ -118,11 +117,10 @@ def _confusion(t, p, num_classes):
         bad = low if low < 0 else high
         raise ValueError(f"class label {bad} is out of range for num_classes={num_classes} "
                          f"(labels must be in [0, {num_classes}))")
-    dtype = np.float32 if t.shape[0] < 2**24 else np.float64
-    classes = arange(num_classes)
-    onehot_t = astype(t[:, None] == classes, dtype)
-    onehot_p = astype(p[:, None] == classes, dtype)
-    return astype(matmul(onehot_t.T, onehot_p), np.int64)
+    counts = zeros(num_classes * num_classes, dtype=np.int64)
+    cells = astype(t, np.int64) * num_classes + astype(p, np.int64)
+    _C._index_add(counts, cells, ones(cells.shape, dtype=np.int64))
+    return reshape(counts, (num_classes, num_classes))
 
 
 def confusion_matrix(y_true, y_pred, num_classes=None, threshold=0.5):
