@@ -16,6 +16,7 @@ import pytest
 import fusednn as fnn
 from fusednn import nn
 from fusednn.nn import functional as F
+from timing import median_seconds
 
 try:
     import torch
@@ -152,20 +153,9 @@ def test_small_step(benchmark, kind):
 
 # ---------------------------------------------------------------- the report
 
-def median_seconds(fn, repeats, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
 def per_step(step, steps=2000, repeats=7):
     """Median over ``repeats`` blocks of ``steps`` steps, per step."""
-    return median_seconds(lambda: [step() for _ in range(steps)], repeats) / steps
+    return median_seconds(lambda: [step() for _ in range(steps)], min_time=0, min_runs=repeats, warmup=1) / steps
 
 
 def report(quick, threads):
