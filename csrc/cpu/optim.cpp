@@ -69,7 +69,7 @@ cpu::StepCoef coefficients(OptimAlgo algo, const OptimHyper& h, double* scalars)
       const double mu = h.beta1 * (1 - 0.5 * std::pow(0.96, t * h.momentum_decay));
       const double mu_next = h.beta1 * (1 - 0.5 * std::pow(0.96, (t + 1) * h.momentum_decay));
       const double product = scalars[1] *= mu;
-      c.inv_bc2 = 1 / (1 - std::pow(h.beta2, t));
+      c.inv_bc2 = 1 / std::sqrt(1 - std::pow(h.beta2, t));
       c.lr = h.lr * (1 - mu) / (1 - product);
       c.lr2 = h.lr * mu_next / (1 - product * mu_next);
       break;

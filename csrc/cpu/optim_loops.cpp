@@ -43,7 +43,9 @@ void sgd(const K<T> k, bool first, T* __restrict p, const T* __restrict grad, T*
 }
 
 // Adam / AdamW: lr = lr / (1 - beta1^t), inv_bc2 = 1 / sqrt(1 - beta2^t); amsgrad keeps the running max of v.
-template <class T, bool Amsgrad>
+// NAdam shares the moments and the denominator; its step is (lr g + lr2 m) / denom, the two
+// momentum-schedule factors coming from the driver.
+template <class T, bool Amsgrad, bool Nesterov>
 void adam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
           T* __restrict vmax, int64_t n) {
 #pragma omp simd
@@ -59,7 +61,8 @@ void adam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict
       vh = nan_max(vmax[i], vi);
       vmax[i] = vh;
     }
-    p[i] = w - k.lr * mi / (std::sqrt(vh) * k.inv_bc2 + k.eps);
+    const T numerator = Nesterov ? k.lr * g + k.lr2 * mi : k.lr * mi;
+    p[i] = w - numerator / (std::sqrt(vh) * k.inv_bc2 + k.eps);
   }
 }
 
@@ -117,24 +120,6 @@ void adamax(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restri
   }
 }
 
-// NAdam: m, v as Adam; denom = sqrt(v / (1 - beta2^t)) + eps (inv_bc2 = 1 / (1 - beta2^t));
-// p -= (lr g + lr2 m) / denom, the two momentum-schedule factors from the driver.
-template <class T>
-void nadam(const K<T> k, T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
-           int64_t n) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    const T w = p[i] * k.decay;
-    const T g = k.sign * grad[i] + k.wd * w;
-    const T mi = m[i] + k.one_minus_b1 * (g - m[i]);
-    const T vi = k.b2 * v[i] + k.one_minus_b2 * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    const T denom = std::sqrt(vi * k.inv_bc2) + k.eps;
-    p[i] = w - (k.lr * g + k.lr2 * mi) / denom;
-  }
-}
-
 template <class T>
 void step_typed(OptimAlgo algo, const OptimHyper& h, const StepCoef& c, const OptimSlot& s, int64_t b,
                 int64_t e) {
@@ -152,8 +137,8 @@ void step_typed(OptimAlgo algo, const OptimHyper& h, const StepCoef& c, const Op
       else sgd<T, true, false>(k, c.first, p, g, s0, n);
       break;
     case OptimAlgo::Adam:
-      if (h.amsgrad) adam<T, true>(k, p, g, s0, s1, s2, n);
-      else adam<T, false>(k, p, g, s0, s1, s2, n);
+      if (h.amsgrad) adam<T, true, false>(k, p, g, s0, s1, s2, n);
+      else adam<T, false, false>(k, p, g, s0, s1, s2, n);
       break;
     case OptimAlgo::RMSprop:
       if (h.centered && h.momentum > 0) rmsprop<T, true, true>(k, p, g, s0, s1, s2, n);
@@ -163,7 +148,7 @@ void step_typed(OptimAlgo algo, const OptimHyper& h, const StepCoef& c, const Op
       break;
     case OptimAlgo::Adagrad: adagrad<T>(k, p, g, s0, n); break;
     case OptimAlgo::Adamax: adamax<T>(k, p, g, s0, s1, n); break;
-    case OptimAlgo::NAdam: nadam<T>(k, p, g, s0, s1, n); break;
+    case OptimAlgo::NAdam: adam<T, false, true>(k, p, g, s0, s1, nullptr, n); break;
   }
 }
 
