@@ -14,7 +14,7 @@ import pytest
 
 import fusednn as fnn
 from fusednn import optim
-from timing import copy_bandwidth_gbs, median_seconds
+from timing import copy_bandwidth_gbs, interleaved_medians
 
 try:
     import torch
@@ -69,23 +69,26 @@ def copy_bandwidth():
     return copy_bandwidth_gbs(NPARAMS * 7 // 2) * 1e9
 
 
-def report():
+def report(rounds=15):
     import os
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     copy = copy_bandwidth()
     print(f"one optimizer step, {NPARAMS / 2**20:.1f}Mi float32 parameters in {len(SIZES)} tensors, "
           f"{fnn.get_num_threads()} threads, ISA {fnn.config.isa()}, load average {load:.1f}")
-    print(f"copy bandwidth (np.copyto, read + write): {copy / 1e9:.1f} GB/s")
-    times = {}
+    print(f"copy bandwidth (np.copyto, read + write): {copy / 1e9:.1f} GB/s; medians of {rounds} steps each, "
+          f"the contenders taking turns")
+    steps = {algo: fusednn_step(algo) for algo in FUSEDNN}
+    if torch is not None:
+        steps.update({f"torch-{mode}": torch_adam_step(mode) for mode in ("fused", "foreach")})
+    times = interleaved_medians(steps, rounds)
     for algo in FUSEDNN:
-        t = times[algo] = median_seconds(fusednn_step(algo), min_time=1.0, min_runs=7)
-        gbs = BYTES_PER_PARAM[algo] * NPARAMS / t / 1e9
-        print(f"  fusednn {algo:<13} {t * 1e3:7.2f} ms  {gbs:6.1f} GB/s  {gbs * 1e9 / copy:5.0%} of copy")
+        gbs = BYTES_PER_PARAM[algo] * NPARAMS / times[algo] / 1e9
+        print(f"  fusednn {algo:<13} {times[algo] * 1e3:7.2f} ms  {gbs:6.1f} GB/s  {gbs * 1e9 / copy:5.0%} of copy")
     if torch is None:
         print("  torch not installed: no comparison")
         return
     for mode in ("fused", "foreach"):
-        t = median_seconds(torch_adam_step(mode), min_time=1.0, min_runs=7)
+        t = times[f"torch-{mode}"]
         gbs = 28 * NPARAMS / t / 1e9
         print(f"  torch   adam ({mode:<7})  {t * 1e3:7.2f} ms  {gbs:6.1f} GB/s  {gbs * 1e9 / copy:5.0%} of copy"
               f"   fusednn adam is {t / times['adam']:.2f}x faster")

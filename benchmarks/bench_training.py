@@ -8,7 +8,6 @@ MLP (batch 32, MSE, Adam; target <= 60 us; torch eager ~ 500-800 us here).
 """
 import argparse
 import os
-import time
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ import pytest
 import fusednn as fnn
 from fusednn import nn
 from fusednn.nn import functional as F
-from timing import median_seconds
+from timing import interleaved_medians, median_seconds
 
 try:
     import torch
@@ -168,19 +167,9 @@ def report(quick, threads):
           f"load average {os.getloadavg()[0]:.2f} at start")
     x, y = mnist_like(n)
     print(f"(a) one epoch of MLP 784-512-256-10 on {n:,} random samples, batch 128, Adam (median of {repeats}):")
-    times = {}
-    # interleave the three so that load changes hit them alike
     runners = {k: EPOCH[k](x, y, 128) for k in EPOCH if k != "torch" or torch is not None}
-    samples = {k: [] for k in runners}
-    for k, run in runners.items():
-        run()
-    for _ in range(repeats):
-        for k, run in runners.items():
-            t0 = time.perf_counter()
-            run()
-            samples[k].append(time.perf_counter() - t0)
+    times = interleaved_medians(runners, rounds=repeats, warmup=1)
     for k in runners:
-        times[k] = float(np.median(samples[k]))
         print(f"    {k:<6} {times[k]:7.3f} s/epoch   {n / times[k]:>9,.0f} samples/s")
     print(f"    fit overhead vs the hand-written loop: {100 * (times['fit'] / times['hand'] - 1):+.1f}% (target <= +10%)")
     if "torch" in times:
