@@ -1,6 +1,7 @@
 // GEMM driver, C = act(alpha * A * B + beta * C + bias): BLIS-style loops around the per-ISA macro-kernels
-// of gemm_loops.cpp (for NC columns / for KC slices of K / for MC rows: pack what is reused, run the tiles).
-// Threads each own a rectangle of C, split along M or N, never K. Also the plain integer matmul.
+// of gemm_loops.cpp (for panels of B's columns, all of K, packed by each thread or once by all together /
+// for row chunks, claimed by the threads / for KC slices of K / for MC rows: pack A, run the tiles). Threads
+// own whole tiles of C, split along M or N, never K. Also the plain integer matmul.
 #include "fusednn/gemm.h"
 
 #include <omp.h>
@@ -9,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <memory>
+#include <thread>
 #include <type_traits>
 
 #include "cpu/gemm_kernels.h"
@@ -20,9 +23,17 @@ namespace {
 
 // Products smaller than this many multiply-adds (~20 us on one core) stay on the calling thread.
 constexpr double kThreadWork = double(1 << 20);
-constexpr int64_t kPrivatePanel = int64_t{2} << 20;  // bytes; see run()
-constexpr int64_t kChunksPerThread = 2;
-constexpr int64_t kMinChunkStrips = 8;  // 256 rows (AVX-512 float): repacking B costs < ~2% of a chunk
+// A packed B panel holds all of K for up to this many bytes of columns, and stays in L3 while every row
+// block reads it.
+constexpr int64_t kPanelBytes = int64_t{8} << 20;
+// Panels up to this size are packed whole by every thread into its own L2, no waiting on each other;
+// bigger ones are packed once, by all threads together, and shared (reading the other core's half costs
+// less than packing it again).
+constexpr int64_t kOwnPanelBytes = int64_t{1} << 20;
+// Row chunks per thread, claimed from a counter: a thread that loses its core (they are shared) holds up
+// at most one chunk while the others take the rest.
+constexpr int64_t kChunksPerThread = 4;
+constexpr int64_t kPackGroupsPerThread = 4;  // claims of B strips while packing, likewise
 
 // Per-thread packing scratch from the caching allocator, grown on demand and kept for the next call.
 class Scratch {
@@ -59,15 +70,38 @@ struct Problem {
   T leaky_slope;
 };
 
-int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t x, int64_t m) { return ceil_div(x, m) * m; }
 
-// What to pack, and how much scratch that takes (elements). B is read in place, its KC x NR slivers
+// The step that cuts [0, n) into the fewest equal pieces of at most `most`, rounded up to `unit`: no thin
+// last piece that would pay a block's fixed costs for little work.
+int64_t even_step(int64_t n, int64_t most, int64_t unit) {
+  return n <= 0 ? unit : round_up(ceil_div(n, ceil_div(n, most)), unit);
+}
+
+// Waits until `done` reaches `target`: spins briefly, then yields the core, which the thread being waited
+// for may need (the cores are shared).
+void wait_for(const std::atomic<int64_t>& done, int64_t target) {
+  for (int spins = 0; done.load(std::memory_order_acquire) < target; ++spins) {
+    if (spins < 1024) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
+// How the product is blocked and what is packed; all of it depends on the shape only, never on the thread
+// count, so every element sums its K slices in the same order. B is read in place, its KC x NR slivers
 // staying in L1 across a column of tiles, when one of its strides is 1 and M fits one MC block, so that
 // nothing would reuse a packed copy; A is read in place when its rows are contiguous and few tiles reuse it.
-// Packing never changes the arithmetic, only where the tiles read.
+// A packed B panel holds every K slice of nc columns: slice [pc, pc + kc) at offset pc * round_up(nc, NR).
 struct Plan {
   bool pack_a, pack_b;
-  int64_t a_size, b_size;
+  int64_t kc, nc;
+  int64_t a_size, b_size;  // scratch elements: one thread's A block, one B panel
 };
 
 template <class T>
@@ -75,54 +109,109 @@ Plan make_plan(const cpu::GemmKernel<T>& kr, const Problem<T>& p) {
   Plan plan;
   plan.pack_b = p.M > kr.mc || (p.B.cs != 1 && p.B.rs != 1);
   plan.pack_a = p.A.rs != 1 || p.N > 4 * kr.nr;
-  const int64_t kc = std::min<int64_t>(p.K, kr.kc);
-  plan.b_size = plan.pack_b ? kc * round_up(std::min<int64_t>(p.N, kr.nc), kr.nr) : 0;
-  plan.a_size = kc * (plan.pack_a ? round_up(std::min<int64_t>(p.M, kr.mc), kr.mr) : kr.mr);
+  plan.kc = even_step(p.K, kr.kc, 16);  // whole 16-column blocks for pack_rows' transposes
+  const int64_t panel_cols = std::max<int64_t>(kr.nr, kPanelBytes / int64_t(sizeof(T)) / std::max<int64_t>(p.K, 1));
+  plan.nc = plan.pack_b ? even_step(p.N, panel_cols, kr.nr) : p.N;
+  plan.b_size = plan.pack_b ? p.K * round_up(plan.nc, kr.nr) : 0;
+  plan.a_size = plan.kc * (plan.pack_a ? round_up(std::min<int64_t>(p.M, kr.mc), kr.mr) : kr.mr);
   return plan;
 }
 
-// The BLIS loops for rows [m0, m1) of C, run by thread `tid` of `nthreads`. With more than one thread each
-// packs its share of the common B panel and waits at a barrier before the tiles read it.
+// Packs strips [s0, s1) of the B panel of columns [jc, jc + nc), every K slice.
 template <class T>
-void block_loop(const cpu::GemmKernel<T>& kr, const Problem<T>& p, const Plan& plan, T* b_buf, T* a_buf, int64_t m0,
-                int64_t m1, int tid, int nthreads) {
-  const int64_t MR = kr.mr, NR = kr.nr;
+void pack_b_strips(const cpu::GemmKernel<T>& kr, const Problem<T>& p, const Plan& plan, int64_t jc, int64_t nc,
+                   int64_t s0, int64_t s1, T* panel) {
+  const int64_t NR = kr.nr, ncr = round_up(nc, NR), cols = std::min(nc, s1 * NR) - s0 * NR;
+  for (int64_t pc = 0; pc < p.K; pc += plan.kc) {
+    const int64_t kc = std::min(plan.kc, p.K - pc);
+    kr.pack_b(kc, cols, p.B.data + pc * p.B.rs + (jc + s0 * NR) * p.B.cs, p.B.rs, p.B.cs,
+              panel + pc * ncr + s0 * NR * kc);
+  }
+}
+
+// Rows [m0, m1) times the panel of columns [jc, jc + nc) (packed in `panel`, or read in place): for each
+// K slice, for each MC block of rows, pack that block of A (or read it in place) and run the tiles.
+template <class T>
+void row_block(const cpu::GemmKernel<T>& kr, const Problem<T>& p, const Plan& plan, int64_t jc, int64_t nc,
+               const T* panel, T* a_buf, int64_t m0, int64_t m1) {
+  const int64_t MR = kr.mr, NR = kr.nr, ncr = round_up(nc, NR);
+  const int64_t mc = even_step(m1 - m0, kr.mc, MR);
   const auto& A = p.A;
   const auto& B = p.B;
-  const bool shared = plan.pack_b && nthreads > 1;
-  for (int64_t jc = 0; jc < p.N; jc += kr.nc) {
-    const int64_t nc = std::min<int64_t>(kr.nc, p.N - jc);
-    for (int64_t pc = 0; pc == 0 || pc < p.K; pc += kr.kc) {
-      const int64_t kc = std::min<int64_t>(kr.kc, p.K - pc);  // 0 when K == 0: scale C, run the epilogue
-      const T* b_src = B.data + pc * B.rs + jc * B.cs;
-      cpu::Panel<T> b{b_src, B.rs, B.cs, NR * B.cs, false};
-      if (plan.pack_b) {
-        const int64_t strips = (nc + NR - 1) / NR, s0 = strips * tid / nthreads, s1 = strips * (tid + 1) / nthreads;
-        if (s0 < s1)
-          kr.pack_b(kc, std::min(nc, s1 * NR) - s0 * NR, b_src + s0 * NR * B.cs, B.rs, B.cs, b_buf + s0 * NR * kc);
-        b = {b_buf, NR, 1, NR * kc, true};
-        if (shared) {
-#pragma omp barrier
-        }
+  for (int64_t pc = 0;; pc += plan.kc) {
+    const int64_t kc = std::min(plan.kc, p.K - pc);  // 0 when K == 0: scale C, run the epilogue
+    const cpu::Panel<T> b = plan.pack_b ? cpu::Panel<T>{panel + pc * ncr, NR, 1, NR * kc, true}
+                                        : cpu::Panel<T>{B.data + pc * B.rs + jc * B.cs, B.rs, B.cs, NR * B.cs, false};
+    const bool last = pc + kc >= p.K;
+    for (int64_t ic = m0; ic < m1; ic += mc) {
+      const int64_t m = std::min(mc, m1 - ic);
+      const T* a_src = A.data + ic * A.rs + pc * A.cs;
+      cpu::Panel<T> a{a_src, A.cs, 0, MR, false};
+      if (plan.pack_a) {
+        kr.pack_a(m, kc, a_src, A.rs, A.cs, a_buf);
+        a = {a_buf, MR, 0, MR * kc, true};
       }
-      for (int64_t ic = m0; ic < m1; ic += kr.mc) {
-        const int64_t mc = std::min<int64_t>(kr.mc, m1 - ic);
-        const T* a_src = A.data + ic * A.rs + pc * A.cs;
-        cpu::Panel<T> a{a_src, A.cs, 0, MR, false};
-        if (plan.pack_a) {
-          kr.pack_a(mc, kc, a_src, A.rs, A.cs, a_buf);
-          a = {a_buf, MR, 0, MR * kc, true};
+      kr.macro({m, nc, kc, a, b, p.alpha, pc == 0 ? p.beta : T(1), p.C.data + ic * p.C.rs + jc * p.C.cs, p.C.rs,
+                p.C.cs, last, p.row_bias ? p.row_bias + ic : nullptr, p.col_bias ? p.col_bias + jc : nullptr,
+                p.activation, p.leaky_slope, a_buf});
+    }
+    if (last) break;
+  }
+}
+
+// A claim counter on a cache line of its own: the threads write theirs concurrently.
+struct alignas(64) Counter {
+  std::atomic<int64_t> n{0};
+};
+
+// The whole product split by rows among `threads` (1: on the calling thread). Per panel of columns, the
+// threads pack B (each its own copy, or the shared one together, waiting until it is complete), then
+// compute row chunks: first their own share, in order, so that from call to call a thread keeps meeting
+// the same rows of C in its cache; then whatever another thread (one that lost its core) has not taken.
+// Chunks are whole MR strips, so each element is computed by the same tile code whatever the thread count.
+template <class T>
+void run_rows(const cpu::GemmKernel<T>& kr, const Problem<T>& p, int threads) {
+  const Plan plan = make_plan(kr, p);
+  const int64_t m_units = ceil_div(p.M, kr.mr), panels = ceil_div(p.N, plan.nc);
+  const int64_t chunks = std::min<int64_t>(m_units, threads * kChunksPerThread);
+  const bool own_panel = threads == 1 || plan.b_size * int64_t(sizeof(T)) <= kOwnPanelBytes;
+  const int64_t shared = own_panel ? 0 : plan.b_size, per_thread = plan.a_size + (own_panel ? plan.b_size : 0);
+  T* buf = static_cast<T*>(scratch.get((shared + threads * per_thread) * sizeof(T)));
+  // Per panel: B strip groups claimed, groups packed, then each thread's count of chunks taken.
+  const int64_t per_panel = 2 + threads;
+  Counter one_panel_one_thread[3];  // no heap allocation for small products, which count nanoseconds
+  const std::unique_ptr<Counter[]> heap(panels * per_panel > 3 ? new Counter[panels * per_panel] : nullptr);
+  Counter* counters = heap ? heap.get() : one_panel_one_thread;
+  auto home = [&](int64_t u) { return chunks * u / threads; };  // thread u's first chunk
+  auto body = [&](int t) {
+    T* a_buf = buf + shared + t * per_thread;
+    T* panel = own_panel ? a_buf + plan.a_size : buf;
+    for (int64_t q = 0; q < panels; ++q) {
+      const int64_t jc = q * plan.nc, nc = std::min(plan.nc, p.N - jc), strips = ceil_div(nc, kr.nr);
+      Counter* w = counters + q * per_panel;
+      if (plan.pack_b && own_panel) pack_b_strips(kr, p, plan, jc, nc, 0, strips, panel);
+      if (plan.pack_b && !own_panel) {
+        const int64_t groups = std::min<int64_t>(strips, threads * kPackGroupsPerThread);
+        for (int64_t g; (g = w[0].n.fetch_add(1)) < groups;) {
+          pack_b_strips(kr, p, plan, jc, nc, strips * g / groups, strips * (g + 1) / groups, panel);
+          w[1].n.fetch_add(1, std::memory_order_release);
         }
-        const bool last = pc + kc >= p.K;
-        kr.macro({mc, nc, kc, a, b, p.alpha, pc == 0 ? p.beta : T(1), p.C.data + ic * p.C.rs + jc * p.C.cs,
-                  p.C.rs, p.C.cs, last, p.row_bias ? p.row_bias + ic : nullptr,
-                  p.col_bias ? p.col_bias + jc : nullptr, p.activation, p.leaky_slope, a_buf});
+        wait_for(w[1].n, groups);
       }
-      if (shared) {
+      for (int64_t i = 0; i < threads; ++i) {
+        const int64_t u = (t + i) % threads, first = home(u), count = home(u + 1) - first;
+        for (int64_t c; (c = w[2 + u].n.fetch_add(1)) < count;)
+          row_block(kr, p, plan, jc, nc, panel, a_buf, m_units * (first + c) / chunks * kr.mr,
+                    std::min(p.M, m_units * (first + c + 1) / chunks * kr.mr));
+      }
+      if (!own_panel && q + 1 < panels) {  // the next panel overwrites this one
 #pragma omp barrier
       }
     }
-  }
+  };
+  if (threads <= 1) return body(0);
+#pragma omp parallel num_threads(threads)
+  body(omp_get_thread_num());
 }
 
 // Columns [n0, n1) of the product as a problem of its own.
@@ -136,60 +225,23 @@ Problem<T> columns(const Problem<T>& p, int64_t n0, int64_t n1) {
   return s;
 }
 
-// Threads own whole tiles of C, so every element is computed by the same tile code whatever the thread
-// count. Rows are split when there are enough MR strips (the threads then share one packed B panel);
-// otherwise columns, each thread running the product of its columns on its own.
+// Rows are split when there are enough MR strips for every thread to take a few chunks; otherwise columns,
+// each thread running the product of its columns on its own (whole NR strips each).
 template <class T>
 void run(const cpu::GemmKernel<T>& kr, const Problem<T>& p) {
   const double work = double(p.M) * double(p.N) * double(std::max<int64_t>(p.K, 1));
-  const int64_t m_units = (p.M + kr.mr - 1) / kr.mr, n_units = (p.N + kr.nr - 1) / kr.nr;
+  const int64_t m_units = ceil_div(p.M, kr.mr), n_units = ceil_div(p.N, kr.nr);
   const int64_t max_threads = work < kThreadWork || in_parallel_region() ? 1 : get_num_threads();
   const bool split_m = m_units >= 4 * max_threads || m_units >= n_units;
   const int threads = static_cast<int>(std::min(max_threads, split_m ? m_units : n_units));
-  if (threads <= 1 || split_m) {
-    const Plan plan = make_plan(kr, p);
-    if (threads <= 1) {
-      T* buf = static_cast<T*>(scratch.get((plan.b_size + plan.a_size) * sizeof(T)));
-      return block_loop(kr, p, plan, buf, buf + plan.b_size, 0, p.M, 0, 1);
-    }
-    // A B panel up to kPrivatePanel bytes is packed whole by every thread into its own buffer, and the
-    // rows go out in chunks (up to kChunksPerThread per thread, each repacking B) taken from a shared
-    // counter: no thread ever waits for another, and one that loses its core for a while (the cores are
-    // shared) holds up only its last chunk. Bigger panels are packed once, in parts, with barriers
-    // around the reads, and the rows split evenly.
-    const bool shared = plan.b_size * int64_t(sizeof(T)) > kPrivatePanel;
-    const int64_t common = shared ? plan.b_size : 0, own = plan.a_size + (shared ? 0 : plan.b_size);
-    auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
-    const int64_t chunk = std::min(std::max(kMinChunkStrips, ceil_div(m_units, kChunksPerThread * threads)),
-                                   ceil_div(m_units, threads)) * kr.mr;  // at least one chunk per thread
-    T* buf = static_cast<T*>(scratch.get((common + threads * own) * sizeof(T)));
-    std::atomic<int64_t> next_row{0};
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num(), n = omp_get_num_threads();
-      T* mine = buf + common + t * own;
-      if (shared) {
-        const int64_t m0 = std::min(p.M, m_units * t / n * kr.mr), m1 = std::min(p.M, m_units * (t + 1) / n * kr.mr);
-        block_loop(kr, p, plan, buf, mine, m0, m1, t, n);
-      } else {
-        for (int64_t m0; (m0 = next_row.fetch_add(chunk)) < p.M;)
-          block_loop(kr, p, plan, mine + plan.a_size, mine, m0, std::min(p.M, m0 + chunk), 0, 1);
-      }
-    }
-    return;
-  }
+  if (threads <= 1 || split_m) return run_rows(kr, p, threads);
   std::exception_ptr error;  // scratch is allocated per thread here; an exception must not leave the region
 #pragma omp parallel num_threads(threads)
   {
     const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
     const int64_t n0 = std::min(p.N, n_units * t / n * kr.nr), n1 = std::min(p.N, n_units * (t + 1) / n * kr.nr);
     try {
-      if (n0 < n1) {
-        const Problem<T> s = columns(p, n0, n1);
-        const Plan plan = make_plan(kr, s);
-        T* buf = static_cast<T*>(scratch.get((plan.b_size + plan.a_size) * sizeof(T)));
-        block_loop(kr, s, plan, buf, buf + plan.b_size, 0, s.M, 0, 1);
-      }
+      if (n0 < n1) run_rows(kr, columns(p, n0, n1), 1);
     } catch (...) {
 #pragma omp critical(fusednn_gemm_error)
       error = std::current_exception();

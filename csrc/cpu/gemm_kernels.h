@@ -38,8 +38,8 @@ struct GemmBlock {
 
 template <class T>
 struct GemmKernel {
-  int mr, nr;      // register tile
-  int kc, mc, nc;  // cache blocks: KC x NR panel of B in L1, MC x KC block of A in L2, KC x NC panel of B in L3
+  int mr, nr;  // register tile
+  int kc, mc;  // largest cache blocks (the driver splits evenly): KC x NR of B in L1, MC x KC of A in L2
   // Packs rows [0, m) x cols [0, k) of a strided matrix (element (i, k) at a[i * rs + k * cs]) into MR-row
   // strips (zero padded), or columns [0, n) of B into NR-column strips.
   void (*pack_a)(int64_t m, int64_t k, const T* a, int64_t rs, int64_t cs, T* out);

@@ -324,6 +324,13 @@ __attribute__((always_inline)) inline void store_tile(const GemmBlock<T>& g, V (
     T* c = g.c + i0 + j0 * g.c_cs;
     const int64_t cs = g.c_cs;
     const T alpha = g.alpha, beta = g.beta;
+    if (alpha == 1 && beta == 0) {  // the usual C = A B: no multiply by 1 (exact either way; short K feels it)
+#pragma GCC unroll 16
+      for (int j = 0; j < NR; ++j)
+#pragma GCC unroll 4
+        for (int v = 0; v < MV; ++v) Simd<T>::store(c + j * cs + v * W, acc[j][v]);
+      return;
+    }
 #pragma GCC unroll 16
     for (int j = 0; j < NR; ++j)
 #pragma GCC unroll 4
@@ -355,7 +362,7 @@ void tile(const GemmBlock<T>& g, const T* a, int64_t a_ks, const T* b, int64_t i
   for (int j = 0; j < NR; ++j)
 #pragma GCC unroll 4
     for (int v = 0; v < MV; ++v) acc[j][v] = V{};
-  if (g.c_rs == 1) {  // start C's lines on their way to L2; the k loop hides the latency
+  if (g.c_rs == 1 && g.k >= 32) {  // start C's lines on their way to L2; a long k loop hides the latency
     const char* c = reinterpret_cast<const char*>(g.c + i0 + j0 * g.c_cs);
     for (int j = 0; j < NR; ++j)
       for (int v = 0; v < MV * kVecBytes; v += 64) __builtin_prefetch(c + j * g.c_cs * sizeof(T) + v, 1, 2);
@@ -416,8 +423,7 @@ constexpr GemmKernel<T> make_kernel() {
   constexpr int MR = Simd<T>::MR;
   constexpr int kc = 1536 / sizeof(T);                    // KC x NR of B stays in L1 across a row of tiles
   constexpr int mc = (512 << 10) / (kc * sizeof(T)) / MR * MR;  // MC x KC of A fills half of L2
-  constexpr int nc = 4096 / kNR * kNR;
-  return {MR, kNR, kc, mc, nc, &pack_a<T>, &pack_b<T>, &macro<T>};
+  return {MR, kNR, kc, mc, &pack_a<T>, &pack_b<T>, &macro<T>};
 }
 
 // The FMA-peak probe: 12 independent chains of float vector FMAs (more than latency x pipes, 4 x 2 on

@@ -1,10 +1,14 @@
 // Linear forward and backward drivers: validation, output allocation and the GEMM / bias_act_backward
-// calls of fusednn/linear.h (the kernels are gemm's and activation's).
+// calls of fusednn/linear.h (the kernels are gemm's and activation's; on two threads the two backward
+// products run side by side, one per thread).
 #include "fusednn/linear.h"
+
+#include <exception>
 
 #include "fusednn/activation.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
+#include "fusednn/parallel.h"
 
 namespace fusednn {
 namespace {
@@ -37,6 +41,36 @@ void check_operands(const char* what, const Tensor& x, const Tensor& weight, con
     throw ValueError(cat(what, ": bias has shape ", bias.shape(), ", expected (", weight.shape(0), ",)"));
   if (bias.dtype() != x.dtype())
     throw TypeError(cat(what, ": bias has dtype ", dtype_name(bias.dtype()), ", expected ", dtype_name(x.dtype())));
+}
+
+// Whether the two backward products (the same number of multiply-adds each) run side by side, one per
+// thread, each on a single thread: that keeps each core on its own operands (no shared packed panels, no
+// chunks to hand out) and is bitwise the same as running them one after the other. Two threads only: with
+// more, each product is better split among several.
+bool concurrent_pair(int64_t work_each) {
+  return get_num_threads() == 2 && !in_parallel_region() && work_each >= (int64_t{1} << 20);
+}
+
+// Runs f and g on two threads; an exception from either is rethrown here.
+template <class F, class G>
+void run_pair(const F& f, const G& g) {
+  std::exception_ptr error;
+  auto guarded = [&error](const auto& fn) {
+    try {
+      fn();
+    } catch (...) {
+#pragma omp critical(fusednn_linear_error)
+      error = std::current_exception();
+    }
+  };
+#pragma omp parallel sections num_threads(2)
+  {
+#pragma omp section
+    guarded(f);
+#pragma omp section
+    guarded(g);
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -82,16 +116,20 @@ LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& wei
     dz = d;
     if (need_dbias) grads.dbias = db;
   }
+  if (need_dx) grads.dx = Tensor::empty({M, K}, x.dtype());
+  if (need_dweight) grads.dweight = Tensor::empty({N, K}, x.dtype());
   visit_float(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    if (need_dx) {
-      grads.dx = Tensor::empty({M, K}, x.dtype());
-      gemm<T>(M, K, N, T(1), mat<const T>(dz), mat<const T>(weight), T(0), mat<T>(grads.dx));
-    }
-    if (need_dweight) {
-      grads.dweight = Tensor::empty({N, K}, x.dtype());
+    auto dx = [&] { gemm<T>(M, K, N, T(1), mat<const T>(dz), mat<const T>(weight), T(0), mat<T>(grads.dx)); };
+    auto dweight = [&] {
       gemm<T>(N, K, M, T(1), mat<const T>(dz).t(), mat<const T>(x), T(0), mat<T>(grads.dweight));
+    };
+    if (need_dx && need_dweight && concurrent_pair(M * N * K)) {
+      run_pair(dx, dweight);
+      return;
     }
+    if (need_dx) dx();
+    if (need_dweight) dweight();
   });
   return grads;
 }
