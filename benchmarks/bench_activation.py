@@ -2,9 +2,10 @@
 fusednn beside the NumPy formula and torch (same threads), grouped per op and pass. Run as a script for a
 GB/s table (bytes read + written) against two copy bandwidths timed alternately with each op: fnn.copy (our
 threaded copy, allocating its output as the activations do) and np.copyto (one thread, no allocation):
-    python benchmarks/bench_activation.py
+    python benchmarks/bench_activation.py [op ...]
 """
 import math
+import sys
 import time
 
 import numpy as np
@@ -122,8 +123,8 @@ def median_seconds(fn, runs=7):
     return sorted(times)[len(times) // 2]
 
 
-def paired_medians(fns, rounds=9):
-    """Median seconds of each callable, timed in alternation so that load from other processes hits all alike."""
+def paired_times(fns, rounds=15):
+    """Seconds of each callable per round, timed in alternation so that load from other processes hits all alike."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
@@ -132,7 +133,11 @@ def paired_medians(fns, rounds=9):
             t0 = time.perf_counter()
             fn()
             ts.append(time.perf_counter() - t0)
-    return [sorted(ts)[len(ts) // 2] for ts in times]
+    return times
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 if __name__ == "__main__":
@@ -141,13 +146,15 @@ if __name__ == "__main__":
     a, b = np.ones(N, np.float32), np.empty(N, np.float32)
     fnn_copy, np_copy = (lambda: fnn.copy(a)), (lambda: np.copyto(b, a))
     print(f"threads {fnn.get_num_threads()}; GB/s count bytes read + written; each op is timed alternately with "
-          f"fnn.copy and np.copyto of 16M float32 (medians)")
+          f"fnn.copy and np.copyto of 16M float32: median GB/s and median per-round % of each copy")
     print(f"{'op':20s} {'fusednn':>8s} {'fnn.copy':>9s} {'%':>5s} {'np.copyto':>10s} {'%':>5s} {'numpy':>7s} {'torch':>7s}")
-    for name in ACTS:
+    for name in sys.argv[1:] or ACTS:
         for direction, nbytes in (("forward", 8 * N), ("backward", 12 * N)):
             c = cases(name, direction)
-            t_op, t_copy, t_np = paired_medians([c["fusednn"], fnn_copy, np_copy])
-            op, cp, npc = nbytes / t_op / 1e9, 8 * N / t_copy / 1e9, 8 * N / t_np / 1e9
+            t_op, t_copy, t_np = paired_times([c["fusednn"], fnn_copy, np_copy])
+            op, cp, npc = (nb / median(ts) / 1e9 for nb, ts in ((nbytes, t_op), (8 * N, t_copy), (8 * N, t_np)))
+            # % of a copy per round (adjacent timings), then the median: robust to load that drifts between rounds
+            pct_cp, pct_np = (100 * median([nbytes * tc / (8 * N * to) for to, tc in zip(t_op, ts)]) for ts in (t_copy, t_np))
             others = {lib: nbytes / median_seconds(fn, 3) / 1e9 for lib, fn in c.items() if lib != "fusednn"}
-            print(f"{name + ' ' + direction:20s} {op:8.1f} {cp:9.1f} {100 * op / cp:4.0f}% {npc:10.1f} {100 * op / npc:4.0f}% "
+            print(f"{name + ' ' + direction:20s} {op:8.1f} {cp:9.1f} {pct_cp:4.0f}% {npc:10.1f} {pct_np:4.0f}% "
                   f"{others['numpy']:7.1f} {others.get('torch', math.nan):7.1f}")

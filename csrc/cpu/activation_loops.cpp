@@ -15,6 +15,22 @@ template <class T> inline T clamp_abs(T x, T b) {
   const T lo = x < -b ? -b : x;
   return lo > b ? b : lo;
 }
+// min(|x|, b) for b > 0 as an integer min of the bit patterns: a float select would let GCC duplicate the math
+// that follows for the constant b (path splitting) before vectorising. NaN becomes b: callers take NaN from x.
+template <class T> inline T abs_min(T x, T b) {
+  const auto u = vmath::bits(vmath::abs(x)), v = vmath::bits(b);
+  return vmath::from_bits<T>(u < v ? u : v);
+}
+// e^-min(|z|, -exp_lo): the sigmoid's e^-|z|, exactly 0 where it underflows.
+template <class T> inline T exp_neg_abs(T z) { return vmath::exp_neg(abs_min(z, -vmath::Traits<T>::exp_lo)); }
+// m sigmoid(z) from e = e^-|z|: m / (1 + e), or m e / (1 + e) for z < 0 (no cancellation).
+template <class T> inline T times_sigmoid(T m, bool z_negative, T e) { return (z_negative ? m * e : m) / (T(1) + e); }
+// dy (s + x s (1 - s) dz/dx) with s = sigmoid(z), z of x's sign, e = e^-|z|: s (1 - s) = e / (1 + e)^2.
+template <class T> inline T times_sigmoid_grad(T dy, T x, T e, T dz_dx, T big) {
+  const T r = T(1) / (T(1) + e), er = e * r;
+  const T s = x < T(0) ? er : r;
+  return dy * (s + (clamp_abs(x, big) * (er * r)) * dz_dx);  // the clamp keeps +-inf * 0 away, NaN passes
+}
 
 // Each functor: fwd(x) = act(x); bwd(dy, s) = dy * act'(.) from the saved tensor s (x or y).
 template <class T> struct Identity {
@@ -42,43 +58,24 @@ template <class T> struct Elu {
   }
   T bwd(T dy, T x) const { return x > T(0) ? dy : dy * alpha * vmath::exp(x); }
 };
-// Phi(x) = erfc(-x / sqrt 2) / 2 and the normal density phi(x) = e^(-x^2 / 2) / sqrt(2 pi) from x's sign and
-// a = min(|x|, big). Float shares e^(-a^2 / 2), with a^2's rounding error carried into the exponent, between
-// Phi(-a) = erfcx(a / sqrt 2) e^(-a^2 / 2) / 2 and phi; double evaluates erfc in double.
-inline void normal_cdf_pdf(float x, float a, float* cdf, float* pdf) {
-  const float h = -0.5f * a, hi = h * a, lo = __builtin_fmaf(h, a, -hi);  // -a^2 / 2 = hi + lo exactly
-  const float e = vmath::exp_sum(hi, lo);  // a <= 14.4: hi >= exp_lo
-  const float tail = vmath::half_erfcx_float(a * 0.70710678118654752440f) * e;
-  *cdf = x > 0.0f ? 1.0f - tail : tail;
-  *pdf = 0.39894228040143267794f * e;
-}
-inline void normal_cdf_pdf(double x, double a, double* cdf, double* pdf) {
-  *cdf = 0.5 * vmath::erfc(-vmath::copysign(a, x) * 0.70710678118654752440);
-  *pdf = 0.39894228040143267794 * vmath::exp(-0.5 * a * a);
-}
-// Exact GELU x Phi(x). Beyond |x| = big, Phi(x) is 0 or 1 and x phi(x) rounds to 0 (float: 14.4, where
-// -x^2 / 2 still lies in exp's range; double: 40); -inf gives -0 through x clamped below at -big.
-// Conditions test x and a, never the same value twice: GCC would otherwise duplicate the math per branch
-// (jump threading) before vectorising.
+// Exact GELU x Phi(x) from a = min(|x|, big) and the lower tail Phi(-a): x Phi(x) = relu(x) - a Phi(-a) for
+// either sign, and the derivative Phi(x) + x phi(x) is v = Phi(-a) - a phi(a) for x <= 0, 1 - v for x > 0.
+// Beyond |x| = big, a Phi(-a) and a phi(a) round to 0 (float: 14.4, where -a^2/2 still lies in exp's range;
+// double: 40), so +-inf take the limits.
 template <class T> struct Gelu {
   static constexpr T big = sizeof(T) == 4 ? T(14.4) : T(40);
   explicit Gelu(const ActParams&) {}
-  // min(|x|, big) as an integer min of the bit patterns (one instruction, nothing for GCC to thread); NaN
-  // becomes big, so callers take NaN from x itself.
-  static T abs_clamped(T x) {
-    const auto a = vmath::bits(vmath::abs(x)), b = vmath::bits(big);
-    return vmath::from_bits<T>(a < b ? a : b);
-  }
   T fwd(T x) const {
-    T cdf, pdf;
-    normal_cdf_pdf(x, abs_clamped(x), &cdf, &pdf);
-    return (x < -big ? -big : x) * cdf;
+    const T a = abs_min(x, big);
+    const auto n = vmath::normal_tail(a);
+    return (x < T(0) ? T(0) : x) - (a * n.tail) * n.e;  // relu keeps NaN
   }
   T bwd(T dy, T x) const {
-    const T a = abs_clamped(x);
-    T cdf, pdf;
-    normal_cdf_pdf(x, a, &cdf, &pdf);
-    return dy * (cdf + clamp_abs(x, big) * pdf);
+    const T a = abs_min(x, big);
+    const auto n = vmath::normal_tail(a);
+    const T v = (n.tail - a * n.pdf) * n.e;
+    const T g = dy * (x > T(0) ? T(1) - v : v);
+    return x != x ? x : g;
   }
 };
 // tanh GELU as x sigmoid(2u): no cancellation for x < 0. Beyond |x| = 100, sigmoid(2u) is exactly 0 or 1.
@@ -88,23 +85,18 @@ template <class T> struct GeluTanh {
   static constexpr T big = 100;
   explicit GeluTanh(const ActParams&) {}
   static T two_u(T x) { return x * (T(c0) + T(c1) * (x * x)); }
-  T fwd(T x) const {  // 2u is +-inf for huge |x|, where sigmoid is 1 or 0; x clamped below keeps -inf * 0 away
-    return (x < -big ? -big : x) * vmath::sigmoid(two_u(x));
-  }
+  T fwd(T x) const { return times_sigmoid(x < -big ? -big : x, x < T(0), exp_neg_abs(two_u(x))); }  // -inf * 0
   T bwd(T dy, T x) const {
-    const T s = vmath::sigmoid(two_u(x)), xc = clamp_abs(x, big);
-    return dy * (s + (xc * (s * (T(1) - s))) * (T(c0) + T(3 * c1) * (xc * xc)));
+    const T xc = clamp_abs(x, big);
+    return times_sigmoid_grad(dy, x, exp_neg_abs(two_u(x)), T(c0) + T(3 * c1) * (xc * xc), big);
   }
 };
 // SiLU: beyond |x| = 1000 sigmoid(x) is exactly 0 or 1 (double too).
 template <class T> struct Silu {
   static constexpr T big = 1000;
   explicit Silu(const ActParams&) {}
-  T fwd(T x) const { return (x < -big ? -big : x) * vmath::sigmoid(x); }  // -inf: -big * 0
-  T bwd(T dy, T x) const {
-    const T s = vmath::sigmoid(x), xc = clamp_abs(x, big);  // xc keeps +-inf * 0 away
-    return dy * (s * (T(1) + xc * (T(1) - s)));
-  }
+  T fwd(T x) const { return times_sigmoid(x < -big ? -big : x, x < T(0), exp_neg_abs(x)); }  // -inf * 0
+  T bwd(T dy, T x) const { return times_sigmoid_grad(dy, x, exp_neg_abs(x), T(1), big); }
 };
 template <class T> struct Sigmoid {
   explicit Sigmoid(const ActParams&) {}
@@ -116,18 +108,20 @@ template <class T> struct Tanh {
   T fwd(T x) const { return vmath::tanh(x); }
   T bwd(T dy, T y) const { return dy * (T(1) - y * y); }
 };
+// softplus(x) = (relu(bx) + log1p(e^-|bx|)) / b, x itself above the threshold; relu keeps NaN.
 template <class T> struct Softplus {
   T beta, threshold, inv_beta;
   explicit Softplus(const ActParams& p)
       : beta(static_cast<T>(p.beta)), threshold(static_cast<T>(p.threshold)), inv_beta(T(1) / beta) {}
   T fwd(T x) const {
     const T bx = beta * x;
-    const T y = ((bx > T(0) ? bx : T(0)) + vmath::log1p_unit(vmath::exp_nonpositive(-vmath::abs(bx)))) * inv_beta;
+    const T y = ((bx < T(0) ? T(0) : bx) + vmath::log1p_unit(exp_neg_abs(bx))) * inv_beta;
     return bx > threshold ? x : y;
   }
   T bwd(T dy, T x) const {
     const T bx = beta * x;
-    return bx > threshold ? dy : dy * vmath::sigmoid(bx);
+    const T g = times_sigmoid(dy, bx < T(0), exp_neg_abs(bx));
+    return bx > threshold ? dy : bx != bx ? bx : g;  // NaN from bx
   }
 };
 

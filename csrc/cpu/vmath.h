@@ -8,7 +8,8 @@
 //   sin, cos: r = x - k pi/2 (three-part pi/2, in double), Taylor on |r| <= pi/4, quadrant from k
 //   tanh(x)  = sign(x) em / (em + 2), em = expm1(2|x|);  sigmoid(x) = 1 / (1 + e^-x) or e^x / (1 + e^x)
 //   erfc(x)  = t e^(P(t) - x^2), t = 2 / (2 + x) for x >= 0 (P: Chebyshev series in 2t - 1); erfc(-x) = 2 - erfc(x)
-//   float only: erfc(x) e^(x^2) = t Q(2t - 1) (polynomial Q); log1p(u) = u P(u) on [0, 1]
+//   float only: e^x 2^64 (integer exponent add), e^(-a^2/2) with a^2 exact; erfc(a/sqrt2) e^(a^2/2) = P(a)/Q(a);
+//   log1p(u) = u P(u)/Q(u) on [0, 1]
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -163,13 +164,51 @@ template <class T> inline T exp_nonpositive(T x) {
   return exp_scale_nonpositive(q, n);
 }
 
-// e^(hi + lo) for hi in [exp_lo, 0] (unchecked) and |lo| below ~1 (a rounding error carried separately): lo
-// joins the reduced argument, so a large hi (hi = -x^2 rounded) loses none of lo's bits. NaN propagates.
-template <class T> inline T exp_sum(T hi, T lo) {
-  typename Traits<T>::I n;
-  const T r = exp_reduce(hi, &n) + lo;
-  return exp_scale_nonpositive(expm1_poly(r), n);
+// ---- e^x 2^64 in float for x in [exp_lo, 0] (unchecked: x must not be NaN) ----
+// t = x / ln2 + shift rounds n = round(x / ln2) into t's low bits, biased by 64 (the shift constant carries it),
+// so t << 23 is (n + 64) in the exponent field: adding it to e^r's bits scales by 2^(n + 64) with an integer
+// add, off the multiply pipes (e^r 2^(n + 64) is always normal). e^r: degree 6 relative minimax on
+// |r| <= 1.01 ln2/2 with 1 + r exact (mpmath), error 3.3e-9. The 2^64 keeps results down to the smallest
+// denormal normal: callers fold 2^-64 into their constants.
+constexpr float kExpShift2p64 = 1.5f * pow2<float>(23) + 64.0f;
+constexpr float kLog2e = 1.44269504088896340736f;
+
+// e^r's coefficients in powers of w = K r (K = 1 or -2, so the scalings are exact): c_j / K^j.
+template <int K> struct ExpCoefs {
+  float v[7] = {};
+  constexpr ExpCoefs() {
+    constexpr float c[] = {1.0f, 1.0f, 0.499999930502f, 0.166665147862f, 0.0416684568927f, 0.00836941930904f,
+                           0.00138131395687f};
+    float s = 1;
+    for (int j = 0; j < 7; ++j, s /= K) v[j] = c[j] * s;
+  }
+};
+// e^r 2^(n + 64) from t and w = K r.
+template <int K> inline float exp_finish_2p64(float t, float w) {
+  constexpr ExpCoefs<K> c;
+  float p = c.v[6];
+  for (int j = 5; j >= 0; --j) p = p * w + c.v[j];
+  return from_bits<float>(bits(p) + (bits(t) << Traits<float>::mant));
 }
+inline float exp_2p64(float x) {
+  using C = Traits<float>;
+  const float t = x * kLog2e + kExpShift2p64;
+  const float n = t - kExpShift2p64;
+  return exp_finish_2p64<1>(t, (x - n * C::ln2_hi) - n * C::ln2_lo);
+}
+// e^(-a^2/2) 2^64 for a in [0, 14.4]: with w = a^2 + 2 n ln2 = -2r, a^2 + 2 n ln2_hi comes from one fma (the
+// product a a exact, n 2 ln2_hi exact), so a^2 loses none of its bits, and the polynomial in w absorbs the -1/2.
+inline float exp_neg_half_square_2p64(float a) {
+  using C = Traits<float>;
+  const float t = (a * a) * (-0.5f * kLog2e) + kExpShift2p64;
+  const float n = t - kExpShift2p64;
+  const float w = __builtin_fmaf(a, a, n * (2 * C::ln2_hi)) + n * (2 * C::ln2_lo);
+  return exp_finish_2p64<-2>(t, w);
+}
+
+// e^-a for a in [0, -exp_lo] (unchecked; a must not be NaN): float through exp_2p64, double exp_nonpositive.
+template <class T> inline T exp_neg(T a) { return exp_nonpositive(-a); }
+inline float exp_neg(float a) { return exp_2p64(-a) * pow2<float>(-64); }
 
 // e^x - 1 for x in [expm1_lo, expm1_hi] (NaN propagates; the sign of -0 is not kept).
 template <class T> inline T expm1_core(T x) {
@@ -220,15 +259,15 @@ template <class T> inline T log1p(T x) {
   return x == inf<T>() ? x : y;
 }
 
-// log1p(u) for u in [0, 1] (softplus's log(1 + e^-|x|)). Float: u P(u), P interpolating log1p(u) / u at 10
-// Chebyshev nodes (mpmath), relative error 5e-9 before rounding; double: log1p.
-template <class T> inline T log1p_unit(T u) { return log1p(u); }
-template <> inline float log1p_unit(float u) {
-  constexpr float c[] = {9.999999947e-01f, -4.999989265e-01f, 3.332971050e-01f,  -2.495161626e-01f, 1.966327426e-01f,
-                         -1.526966707e-01f, 1.054362380e-01f, -5.637361283e-02f, 1.954252726e-02f,  -3.176057018e-03f};
-  float p = c[9];
-  for (int k = 8; k >= 0; --k) p = p * u + c[k];
-  return u * p;
+// log1p(u) for u in [0, 1] (softplus's log(1 + e^-|x|)). Float: u P(u) / Q(u), degrees 2 / 3 (relative
+// minimax fit of log1p(u) / u, mpmath: relative error 1.9e-8 before rounding); double: log1p.
+inline double log1p_unit(double u) { return log1p(u); }
+inline float log1p_unit(float u) {  // Q monic: its first step is an add
+  constexpr float pc[] = {32.1601066186f, 27.8890016587f, 3.98026010702f};
+  constexpr float qc[] = {32.1601072292f, 43.9689926622f, 15.2457541013f};
+  const float p = (pc[2] * u + pc[1]) * u + pc[0];
+  const float q = ((u + qc[2]) * u + qc[1]) * u + qc[0];
+  return u * (p / q);
 }
 
 // ---- sin and cos, evaluated in double (float inputs lose nothing) ----
@@ -327,17 +366,25 @@ template <class T> inline T erfc(T x) {
   return static_cast<T>(xd < 0 ? 2.0 - r : r);
 }
 
-// erfc(a) e^(a^2) / 2 for a >= 0 in float, division once: t Q(s) / 2 with t = 2 / (2 + a), s = 2t - 1 =
-// (2 - a) / (2 + a), Q interpolating erfc(a) e^(a^2) / t at 12 Chebyshev nodes in s (mpmath): relative error
-// 1.8e-8 before rounding.
-inline float half_erfcx_float(float a) {
-  constexpr float c[] = {5.107913571e-01f,  3.435803405e-01f,  1.397357264e-01f, 1.822123702e-02f,
-                         -1.075156927e-02f, -3.241045924e-03f, 1.528997323e-03f, 4.251971067e-04f,
-                         -2.991996694e-04f, -3.114843706e-05f, 4.208787458e-05f, -1.977334285e-06f};
-  const float r = 1.0f / (2.0f + a), s = (2.0f - a) * r;
-  float q = c[11];
-  for (int k = 10; k >= 0; --k) q = q * s + c[k];
-  return r * q;
+// The normal distribution's lower tail Phi(-a) = e tail and density phi(a) = e pdf for a in [0, 14.4], with
+// the common factor e kept apart so that callers multiply it in last (one rounding for tiny results). Float:
+// e = e^(-a^2/2) 2^64 and Phi(-a) = e^(-a^2/2) G(a) / 2, G(a) = erfc(a / sqrt 2) e^(a^2/2) ~ P(a) / Q(a) of
+// degrees 4 / 5 (relative minimax fit on [0, 14.5], mpmath: relative error 6e-9). Double: e = 1, erfc and exp.
+template <class T> struct NormalTail {
+  T e, tail, pdf;
+};
+inline NormalTail<float> normal_tail(float a) {
+  constexpr float s = pow2<float>(-65);  // G / 2 and exp's 2^-64, folded into P; Q monic (its first step an add)
+  constexpr float pc[] = {96.9172486191f * s, 84.9569595507f * s, 35.5175017711f * s, 7.87619348335f * s,
+                          0.797893819806f * s};
+  constexpr float qc[] = {96.9172480463f, 162.285776199f, 116.543728699f, 45.5000807592f, 9.87196943721f};
+  float p = pc[4], q = a + qc[4];
+  for (int k = 3; k >= 0; --k) p = p * a + pc[k];
+  for (int k = 3; k >= 0; --k) q = q * a + qc[k];
+  return {exp_neg_half_square_2p64(a), p / q, 0.39894228040143267794f * pow2<float>(-64)};
+}
+inline NormalTail<double> normal_tail(double a) {
+  return {1.0, 0.5 * erfc(a * 0.70710678118654752440), 0.39894228040143267794 * exp(-0.5 * a * a)};
 }
 
 }  // namespace fusednn::cpu::FUSEDNN_ISA_NS::vmath
