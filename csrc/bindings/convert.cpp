@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "fusednn/device.h"
 #include "fusednn/errors.h"
 
 namespace fusednn::bind {
@@ -135,8 +136,23 @@ ScalarKind scalar_kind(py::handle obj) {
 }
 }  // namespace
 
+const Tensor& cpu_tensor(const Tensor& t) {
+  require_cpu("this operation", {&t});
+  return t;
+}
+
+Device device_from_py(py::handle obj) {
+  if (PyLong_Check(obj.ptr())) return Device::cuda(obj.cast<int>());
+  const std::string name = py::str(obj);
+  if (name == "cpu") return Device::cpu();
+  if (name == "cuda") return Device::cuda(0);
+  if (name.rfind("cuda:", 0) == 0 && name.size() > 5 && name.find_first_not_of("0123456789", 5) == std::string::npos)
+    return Device::cuda(std::stoi(name.substr(5)));
+  throw ValueError(cat("unknown device '", name, "': expected 'cpu', 'cuda' or 'cuda:N'"));
+}
+
 Tensor to_tensor(py::handle obj) {
-  if (py::isinstance<Tensor>(obj)) return obj.cast<Tensor>();
+  if (py::isinstance<Tensor>(obj)) return cpu_tensor(obj.cast<const Tensor&>());
   if (py::isinstance<py::array>(obj)) return from_numpy(py::reinterpret_borrow<py::array>(obj));
   if (is_python_scalar(obj)) return scalar_tensor(obj, default_scalar_dtype(obj));
   const bool python_sequence = PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr());

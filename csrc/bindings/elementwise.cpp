@@ -55,7 +55,7 @@ void init_elementwise(py::module_& m) {
     return binary(op, ta, tb);
   }, py::arg("op"), py::arg("a"), py::arg("b"));
   m.def("binary_inplace", [](BinaryOp op, const Tensor& a, py::handle b) {
-    const Tensor tb = binary_operands(py::cast(a), b).second;
+    const Tensor tb = binary_operands(py::cast(cpu_tensor(a)), b).second;
     GilRelease gil(a.numel());
     binary_inplace(op, a, tb);
   }, py::arg("op"), py::arg("a"), py::arg("b"));
@@ -89,10 +89,11 @@ void init_elementwise(py::module_& m) {
   }, py::arg("x"));
   m.def("_copy_into", [](const Tensor& dst, py::handle src) {
     const Tensor s = assignment_source(src);
-    GilRelease gil(dst.numel());
+    GilRelease gil(cpu_tensor(dst).numel());
     copy_into(dst, s);
   }, py::arg("dst"), py::arg("src"), "dst[...] = src: broadcast, cast (unsafe, as NumPy item assignment), overlap-safe.");
   m.def("fill", [](const Tensor& dst, py::handle value) {
+    cpu_tensor(dst);
     const Tensor s = assignment_source(value);
     if (s.numel() != 1) throw ValueError(cat("fill: expected a scalar value, got an array of shape ", s.shape()));
     GilRelease gil(dst.numel());

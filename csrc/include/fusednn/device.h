@@ -1,0 +1,23 @@
+// Moving tensors between the CPU and CUDA devices, and the device rules of ops on several tensors.
+#pragma once
+#include <initializer_list>
+#include <string>
+
+#include "fusednn/tensor.h"
+
+namespace fusednn {
+
+// x on `device`: x itself when it is already there, otherwise a new C-contiguous copy. Copies to the
+// host wait for the device; copies to a device return once the host data has been taken.
+Tensor to_device(const Tensor& x, Device device);
+
+// "cpu", "cuda:0", ...
+std::string device_name(Device device);
+
+// Throws ValueError naming both devices unless every defined tensor is on one device; returns it.
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
+
+// Throws NotImplementedError unless every defined tensor is on the CPU: the guard of CPU-only ops.
+void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors);
+
+}  // namespace fusednn
