@@ -1,5 +1,5 @@
 // Moving tensors between the CPU and CUDA devices (byte copies through the CUDA runtime layer), and the
-// checks that keep an op's operands on one device.
+// guard that keeps device tensors out of CPU kernels.
 #include "fusednn/device.h"
 
 #include "fusednn/cuda.h"
@@ -40,18 +40,6 @@ Tensor to_device(const Tensor& x, Device device) {
   if (device.is_cpu()) cuda::copy_device_to_host(out.data(), x.data(), nbytes(x), x.device().index);
   else cuda::copy_device_to_device(out.data(), device.index, x.data(), x.device().index, nbytes(x));
   return out;
-}
-
-Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
-  const Tensor* first = nullptr;
-  for (const Tensor* t : tensors) {
-    if (t == nullptr || !t->defined()) continue;
-    if (first == nullptr) first = t;
-    else if (t->device() != first->device())
-      throw ValueError(cat(op, ": expected all tensors on one device, but found tensors on ",
-                           device_name(first->device()), " and ", device_name(t->device())));
-  }
-  return first ? first->device() : Device::cpu();
 }
 
 void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {

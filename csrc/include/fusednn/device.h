@@ -1,4 +1,4 @@
-// Moving tensors between the CPU and CUDA devices, and the device rules of ops on several tensors.
+// Moving tensors between the CPU and CUDA devices, and the guard of ops that run on the CPU only.
 #pragma once
 #include <initializer_list>
 #include <string>
@@ -13,9 +13,6 @@ Tensor to_device(const Tensor& x, Device device);
 
 // "cpu", "cuda:0", ...
 std::string device_name(Device device);
-
-// Throws ValueError naming both devices unless every defined tensor is on one device; returns it.
-Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
 
 // Throws NotImplementedError unless every defined tensor is on the CPU: the guard of CPU-only ops.
 void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors);
