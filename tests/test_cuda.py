@@ -144,9 +144,34 @@ def test_host_views_of_device_tensors_are_refused():
 def test_cpu_kernels_refuse_device_tensors_before_touching_memory():
     d, h = fnn.ones(3).cuda(), fnn.ones(3)
     for op in (lambda: d + h, lambda: d + 1, lambda: fnn.exp(d), lambda: d.sum(), lambda: d @ d,
-               lambda: d[np.array([0, 1])], lambda: d.reshape(3, 1), lambda: d.fill(2.0)):
+               lambda: d[np.array([0, 1])], lambda: d.reshape(3, 1)):
         with pytest.raises(NotImplementedError, match=r"CUDA tensors.*\.cpu\(\)"):
             op()
+
+
+@requires_gpu
+@pytest.mark.parametrize("to", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+@pytest.mark.parametrize("source", [np.float32, np.float64, np.int32, np.int64, np.bool_])
+def test_astype_on_the_device_matches_the_host(source, to):
+    if np.dtype(source).kind == "f":  # out of range and NaN: the most negative integer, as on the host
+        values = np.array([0.0, -1.5, 2.75, 1e10, -1e10, np.nan, np.inf, 3.0, -0.0]).astype(source)
+    else:
+        values = np.array([0, -1, 2, 7, 1, 0, -5, 3, 1]).astype(source)
+    host = fnn.asarray(values)
+    d = host.cuda().astype(to)
+    assert d.device == "cuda:0" and d.dtype == to
+    np.testing.assert_array_equal(d.cpu(), host.astype(to))
+
+
+@requires_gpu
+def test_fill_and_contiguous_run_on_the_device():
+    d = fnn.zeros((3, 4), device="cuda")
+    d.fill(2.5)
+    np.testing.assert_array_equal(d.cpu(), np.full((3, 4), 2.5, np.float32))
+    t = fnn.asarray(np.arange(12, dtype=np.float64).reshape(3, 4)).cuda().T
+    c = fnn.ascontiguousarray(t)
+    assert c.device == "cuda:0" and c.is_contiguous()
+    np.testing.assert_array_equal(c.cpu(), np.arange(12, dtype=np.float64).reshape(3, 4).T)
 
 
 @requires_gpu

@@ -151,6 +151,10 @@ Device device_from_py(py::handle obj) {
   throw ValueError(cat("unknown device '", name, "': expected 'cpu', 'cuda' or 'cuda:N'"));
 }
 
+Tensor any_device_tensor(py::handle obj) {
+  return py::isinstance<Tensor>(obj) ? obj.cast<Tensor>() : to_tensor(obj);
+}
+
 Tensor to_tensor(py::handle obj) {
   if (py::isinstance<Tensor>(obj)) return cpu_tensor(obj.cast<const Tensor&>());
   if (py::isinstance<py::array>(obj)) return from_numpy(py::reinterpret_borrow<py::array>(obj));

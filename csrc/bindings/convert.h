@@ -30,6 +30,8 @@ py::array to_numpy(const py::object& tensor_obj);
 // new tensor with the deep-learning defaults (float -> float32, int -> int64, bool -> bool). A tensor on a
 // CUDA device raises NotImplementedError: every binding that takes tensors through here runs CPU kernels.
 Tensor to_tensor(py::handle obj);
+// As to_tensor, but a Tensor stays on its device: for ops that have CUDA kernels.
+Tensor any_device_tensor(py::handle obj);
 // The guard for bindings that take a Tensor directly: t itself when it is on the CPU.
 const Tensor& cpu_tensor(const Tensor& t);
 // "cpu", "cuda", "cuda:N" (or a device index N) as a Device; ValueError otherwise.

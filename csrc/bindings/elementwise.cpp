@@ -10,7 +10,7 @@ namespace {
 
 // A Python scalar as a tensor of the widest dtype of its kind, for assignment (cast later to dst's dtype).
 Tensor assignment_source(py::handle value) {
-  if (!is_python_scalar(value)) return to_tensor(value);
+  if (!is_python_scalar(value)) return any_device_tensor(value);
   if (PyBool_Check(value.ptr())) return scalar_tensor(value, DType::Bool);
   if (PyLong_Check(value.ptr())) return scalar_tensor(value, DType::Int64);
   return scalar_tensor(value, DType::Float64);
@@ -77,23 +77,22 @@ void init_elementwise(py::module_& m) {
     return clip(t, tl, th);
   }, py::arg("x"), py::arg("a_min"), py::arg("a_max"));
   m.def("astype", [](py::handle x, py::handle dtype) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     const DType d = dtype_from_py(dtype);
     GilRelease gil(t.numel());
     return astype(t, d);
   }, py::arg("x"), py::arg("dtype"));
   m.def("contiguous", [](py::handle x) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return contiguous(t);
   }, py::arg("x"));
   m.def("_copy_into", [](const Tensor& dst, py::handle src) {
     const Tensor s = assignment_source(src);
-    GilRelease gil(cpu_tensor(dst).numel());
+    GilRelease gil(dst.numel());
     copy_into(dst, s);
   }, py::arg("dst"), py::arg("src"), "dst[...] = src: broadcast, cast (unsafe, as NumPy item assignment), overlap-safe.");
   m.def("fill", [](const Tensor& dst, py::handle value) {
-    cpu_tensor(dst);
     const Tensor s = assignment_source(value);
     if (s.numel() != 1) throw ValueError(cat("fill: expected a scalar value, got an array of shape ", s.shape()));
     GilRelease gil(dst.numel());

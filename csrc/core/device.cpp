@@ -8,18 +8,7 @@
 
 namespace fusednn {
 namespace {
-
 size_t nbytes(const Tensor& t) { return static_cast<size_t>(t.numel()) * t.itemsize(); }
-
-// The bytes a device view spans, copied to the host and viewed there with the same layout.
-Tensor strided_to_host(const Tensor& x) {
-  const auto [first, last] = x.extent();
-  Tensor raw = Tensor::empty(Dims{last - first}, x.dtype());
-  const char* src = static_cast<const char*>(x.data()) + first * static_cast<int64_t>(x.itemsize());
-  cuda::copy_device_to_host(raw.data(), src, nbytes(raw), x.device().index);
-  return raw.as_strided(x.shape(), x.strides(), -first);
-}
-
 }  // namespace
 
 std::string device_name(Device device) { return device.is_cpu() ? "cpu" : cat("cuda:", device.index); }
@@ -32,10 +21,7 @@ Tensor to_device(const Tensor& x, Device device) {
     cuda::copy_host_to_device(out.data(), src.data(), nbytes(src), device.index);
     return out;
   }
-  if (!x.is_contiguous()) {  // no strided copy kernel on the device yet: gather the layout on the host
-    const Tensor host = contiguous(strided_to_host(x));
-    return device.is_cpu() ? host : to_device(host, device);
-  }
+  if (!x.is_contiguous()) return to_device(contiguous(x), device);  // contiguous on x's device first
   Tensor out = Tensor::empty(x.shape(), x.dtype(), device);
   if (device.is_cpu()) cuda::copy_device_to_host(out.data(), x.data(), nbytes(x), x.device().index);
   else cuda::copy_device_to_device(out.data(), device.index, x.data(), x.device().index, nbytes(x));

@@ -4,6 +4,7 @@
 
 #include "core/loop.h"
 #include "cpu/elementwise_kernels.h"
+#include "fusednn/device.h"
 #include "fusednn/errors.h"
 
 namespace fusednn {
@@ -104,8 +105,10 @@ InnerLoop binary_loop(BinaryOp op, DType compute, DType a, DType b) {
 
 Tensor as_dtype(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : astype(x, dtype); }
 
-// dst = src elementwise with conversion; src already has dst's shape and does not overlap it.
+// dst = src elementwise with conversion; src already has dst's shape, is on its device and does not
+// overlap it.
 void cast_into(const Tensor& dst, const Tensor& src) {
+  if (!dst.device().is_cpu()) return cuda::cast_into(dst, src);
   InnerLoop loop = kernels().cast[static_cast<int>(dst.dtype())][static_cast<int>(src.dtype())];
   for_each_element(dst.shape(), {&dst, &src}, loop, nullptr, 1);
 }
@@ -229,7 +232,7 @@ Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi) {
 }
 
 Tensor astype(const Tensor& x, DType dtype) {
-  Tensor out = Tensor::empty(x.shape(), dtype);
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   cast_into(out, x);
   return out;
 }
@@ -238,9 +241,10 @@ Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : astype(x, x.
 
 void copy_into(const Tensor& dst, const Tensor& src) {
   dst.prepare_write();
-  Tensor s = broadcast_for_assignment(src, dst.shape());
+  const Tensor here = to_device(src, dst.device());  // copies between devices are allowed, as in torch
+  Tensor s = broadcast_for_assignment(here, dst.shape());
   if (dst.numel() == 0 || same_view(dst, s)) return;
-  if (dst.may_overlap(s)) s = broadcast_for_assignment(astype(src, src.dtype()), dst.shape());
+  if (dst.may_overlap(s)) s = broadcast_for_assignment(astype(here, here.dtype()), dst.shape());
   cast_into(dst, s);
 }
 

@@ -1,6 +1,7 @@
-// The CUDA runtime layer of a build without the CUDA backend: no device is ever seen, and anything that
+// The CUDA entry points of a build without the CUDA backend: no device is ever seen, and anything that
 // would touch one says how to get a CUDA build.
 #include "fusednn/cuda.h"
+#include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 
 namespace fusednn::cuda {
@@ -25,5 +26,6 @@ void synchronize(int) { not_built(); }
 void copy_host_to_device(void*, const void*, size_t, int) { not_built(); }
 void copy_device_to_host(void*, const void*, size_t, int) { not_built(); }
 void copy_device_to_device(void*, int, const void*, int, size_t) { not_built(); }
+void cast_into(const Tensor&, const Tensor&) { not_built(); }
 
 }  // namespace fusednn::cuda

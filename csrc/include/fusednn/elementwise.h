@@ -39,4 +39,9 @@ Tensor contiguous(const Tensor& x);            // x itself when already C-contig
 void copy_into(const Tensor& dst, const Tensor& src);
 void fill(const Tensor& dst, double value);     // value cast to dst's dtype
 
+namespace cuda {
+// dst = src converted elementwise (cuda/elementwise.cu): both on dst's device, src already of dst's shape.
+void cast_into(const Tensor& dst, const Tensor& src);
+}  // namespace cuda
+
 }  // namespace fusednn
