@@ -171,12 +171,12 @@ Tensor to_tensor(py::handle obj) {
 
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b) {
   const bool a_weak = is_python_scalar(a), b_weak = is_python_scalar(b);
-  if (a_weak == b_weak) return {to_tensor(a), to_tensor(b)};
+  if (a_weak == b_weak) return {any_device_tensor(a), any_device_tensor(b)};
   if (a_weak) {
-    Tensor tb = to_tensor(b);
+    Tensor tb = any_device_tensor(b);
     return {scalar_tensor(a, promote_with_scalar(tb.dtype(), scalar_kind(a))), tb};
   }
-  Tensor ta = to_tensor(a);
+  Tensor ta = any_device_tensor(a);
   return {ta, scalar_tensor(b, promote_with_scalar(ta.dtype(), scalar_kind(b)))};
 }
 

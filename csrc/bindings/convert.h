@@ -41,7 +41,7 @@ Tensor scalar_tensor(py::handle scalar, DType dtype);
 bool is_python_scalar(py::handle obj);
 
 // Two operands of a binary op, with Python scalars resolved against the other operand per NEP 50:
-// float32 tensor + 1.5 stays float32, int32 tensor + 1.5 gives float64.
+// float32 tensor + 1.5 stays float32, int32 tensor + 1.5 gives float64. Tensors stay on their device.
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b);
 
 Dims to_shape(py::handle obj);                   // an int or a sequence of ints

@@ -45,7 +45,7 @@ void init_elementwise(py::module_& m) {
       .value("bitwise_or", BinaryOp::BitOr).value("bitwise_xor", BinaryOp::BitXor);
 
   m.def("unary", [](UnaryOp op, py::handle x) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return unary(op, t);
   }, py::arg("op"), py::arg("x"));
@@ -55,23 +55,23 @@ void init_elementwise(py::module_& m) {
     return binary(op, ta, tb);
   }, py::arg("op"), py::arg("a"), py::arg("b"));
   m.def("binary_inplace", [](BinaryOp op, const Tensor& a, py::handle b) {
-    const Tensor tb = binary_operands(py::cast(cpu_tensor(a)), b).second;
+    const Tensor tb = binary_operands(py::cast(a), b).second;
     GilRelease gil(a.numel());
     binary_inplace(op, a, tb);
   }, py::arg("op"), py::arg("a"), py::arg("b"));
   m.def("round", [](py::handle x, int decimals) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return round(t, decimals);
   }, py::arg("x"), py::arg("decimals") = 0);
   m.def("where", [](py::handle condition, py::handle a, py::handle b) {
-    const Tensor c = to_tensor(condition);
+    const Tensor c = any_device_tensor(condition);
     auto [ta, tb] = binary_operands(a, b);
     GilRelease gil(c.numel() + ta.numel() + tb.numel());
     return where(c, ta, tb);
   }, py::arg("condition"), py::arg("x"), py::arg("y"));
   m.def("clip", [](py::handle x, py::handle lo, py::handle hi) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     const Tensor tl = operand_like(t, lo), th = operand_like(t, hi);
     GilRelease gil(t.numel());
     return clip(t, tl, th);

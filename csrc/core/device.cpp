@@ -28,6 +28,18 @@ Tensor to_device(const Tensor& x, Device device) {
   return out;
 }
 
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : tensors) {
+    if (t == nullptr || !t->defined() || (t->device().is_cpu() && t->ndim() == 0)) continue;
+    if (first == nullptr) first = t;
+    else if (t->device() != first->device())
+      throw ValueError(cat(op, ": expected all tensors on one device, but found tensors on ",
+                           device_name(first->device()), " and ", device_name(t->device())));
+  }
+  return first ? first->device() : Device::cpu();
+}
+
 void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
   for (const Tensor* t : tensors)
     if (t != nullptr && t->defined() && !t->device().is_cpu())

@@ -27,5 +27,9 @@ void copy_host_to_device(void*, const void*, size_t, int) { not_built(); }
 void copy_device_to_host(void*, const void*, size_t, int) { not_built(); }
 void copy_device_to_device(void*, int, const void*, int, size_t) { not_built(); }
 void cast_into(const Tensor&, const Tensor&) { not_built(); }
+void unary(UnaryOp, const Tensor&, const Tensor&, const void*) { not_built(); }
+bool binary(BinaryOp, const Tensor&, const Tensor&, const Tensor&) { not_built(); }
+void where(const Tensor&, const Tensor&, const Tensor&, const Tensor&) { not_built(); }
+void clip(const Tensor&, const Tensor&, const Tensor&, const Tensor&) { not_built(); }
 
 }  // namespace fusednn::cuda

@@ -14,6 +14,10 @@ Tensor to_device(const Tensor& x, Device device);
 // "cpu", "cuda:0", ...
 std::string device_name(Device device);
 
+// The device an op on these tensors runs on: the one they share. A 0-d tensor on the host (a Python
+// scalar) may join tensors on a device; any other mix raises ValueError naming both devices.
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors);
+
 // Throws NotImplementedError unless every defined tensor is on the CPU: the guard of CPU-only ops.
 void require_cpu(const char* op, std::initializer_list<const Tensor*> tensors);
 
