@@ -54,7 +54,7 @@ void init_activation(py::module_& m) {
     const Activation act = activation_from_py(activation, "_bias_act_backward");
     const Tensor g = to_tensor(dy);
     const Tensor s = saved.is_none() ? Tensor{} : to_tensor(saved);
-    const Tensor b = db.is_none() ? Tensor{} : py::cast<Tensor>(db);
+    const Tensor b = db.is_none() ? Tensor{} : cpu_tensor(py::cast<const Tensor&>(db));
     GilRelease gil(g.numel());
     return bias_act_backward(act, g, s, b, leaky_slope);
   }, py::arg("activation"), py::arg("dy"), py::arg("saved"), py::arg("leaky_slope") = 0.01, py::arg("db") = py::none());

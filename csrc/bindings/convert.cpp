@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "fusednn/device.h"
 #include "fusednn/errors.h"
 
 namespace fusednn::bind {
@@ -135,8 +136,27 @@ ScalarKind scalar_kind(py::handle obj) {
 }
 }  // namespace
 
+const Tensor& cpu_tensor(const Tensor& t) {
+  require_cpu("this operation", {&t});
+  return t;
+}
+
+Device device_from_py(py::handle obj) {
+  if (PyLong_Check(obj.ptr())) return Device::cuda(obj.cast<int>());
+  const std::string name = py::str(obj);
+  if (name == "cpu") return Device::cpu();
+  if (name == "cuda") return Device::cuda(0);
+  if (name.rfind("cuda:", 0) == 0 && name.size() > 5 && name.find_first_not_of("0123456789", 5) == std::string::npos)
+    return Device::cuda(std::stoi(name.substr(5)));
+  throw ValueError(cat("unknown device '", name, "': expected 'cpu', 'cuda' or 'cuda:N'"));
+}
+
+Tensor any_device_tensor(py::handle obj) {
+  return py::isinstance<Tensor>(obj) ? obj.cast<Tensor>() : to_tensor(obj);
+}
+
 Tensor to_tensor(py::handle obj) {
-  if (py::isinstance<Tensor>(obj)) return obj.cast<Tensor>();
+  if (py::isinstance<Tensor>(obj)) return cpu_tensor(obj.cast<const Tensor&>());
   if (py::isinstance<py::array>(obj)) return from_numpy(py::reinterpret_borrow<py::array>(obj));
   if (is_python_scalar(obj)) return scalar_tensor(obj, default_scalar_dtype(obj));
   const bool python_sequence = PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr());
@@ -151,12 +171,12 @@ Tensor to_tensor(py::handle obj) {
 
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b) {
   const bool a_weak = is_python_scalar(a), b_weak = is_python_scalar(b);
-  if (a_weak == b_weak) return {to_tensor(a), to_tensor(b)};
+  if (a_weak == b_weak) return {any_device_tensor(a), any_device_tensor(b)};
   if (a_weak) {
-    Tensor tb = to_tensor(b);
+    Tensor tb = any_device_tensor(b);
     return {scalar_tensor(a, promote_with_scalar(tb.dtype(), scalar_kind(a))), tb};
   }
-  Tensor ta = to_tensor(a);
+  Tensor ta = any_device_tensor(a);
   return {ta, scalar_tensor(b, promote_with_scalar(ta.dtype(), scalar_kind(b)))};
 }
 

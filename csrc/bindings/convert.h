@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "fusednn/device.h"
 #include "fusednn/dtype.h"
 #include "fusednn/gemm.h"
 #include "fusednn/tensor.h"
@@ -25,15 +26,22 @@ Tensor from_numpy(const py::array& array);
 // A NumPy array viewing `tensor_obj`'s memory; read-only when the tensor is.
 py::array to_numpy(const py::object& tensor_obj);
 
-// Any array-like as a Tensor: a Tensor as is, an ndarray zero-copy, a Python scalar or sequence as a new
-// tensor with the deep-learning defaults (float -> float32, int -> int64, bool -> bool).
+// Any array-like as a CPU Tensor: a Tensor as is, an ndarray zero-copy, a Python scalar or sequence as a
+// new tensor with the deep-learning defaults (float -> float32, int -> int64, bool -> bool). A tensor on a
+// CUDA device raises NotImplementedError: every binding that takes tensors through here runs CPU kernels.
 Tensor to_tensor(py::handle obj);
+// As to_tensor, but a Tensor stays on its device: for ops that have CUDA kernels.
+Tensor any_device_tensor(py::handle obj);
+// The guard for bindings that take a Tensor directly: t itself when it is on the CPU.
+const Tensor& cpu_tensor(const Tensor& t);
+// "cpu", "cuda", "cuda:N" (or a device index N) as a Device; ValueError otherwise.
+Device device_from_py(py::handle obj);
 // A 0-d tensor holding a Python scalar in the given dtype.
 Tensor scalar_tensor(py::handle scalar, DType dtype);
 bool is_python_scalar(py::handle obj);
 
 // Two operands of a binary op, with Python scalars resolved against the other operand per NEP 50:
-// float32 tensor + 1.5 stays float32, int32 tensor + 1.5 gives float64.
+// float32 tensor + 1.5 stays float32, int32 tensor + 1.5 gives float64. Tensors stay on their device.
 std::pair<Tensor, Tensor> binary_operands(py::handle a, py::handle b);
 
 Dims to_shape(py::handle obj);                   // an int or a sequence of ints

@@ -1,7 +1,8 @@
 // DLPack exchange (the data-interchange protocol of NumPy, torch, CuPy, JAX): Tensor.__dlpack__,
-// Tensor.__dlpack_device__ and from_dlpack, all zero-copy. The structs follow the DLPack ABI (v0.8,
-// unversioned capsules, which every consumer accepts).
+// Tensor.__dlpack_device__ and from_dlpack, all zero-copy, for CPU and CUDA tensors. The structs follow
+// the DLPack ABI (v0.8, unversioned capsules, which every consumer accepts).
 #include "bindings/convert.h"
+#include "fusednn/cuda.h"
 #include "fusednn/errors.h"
 
 namespace fusednn::bind {
@@ -96,9 +97,11 @@ Tensor from_capsule(py::capsule capsule) {
     throw ValueError("from_dlpack: expected an unconsumed 'dltensor' capsule (each capsule can be consumed once)");
   auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), kCapsuleName));
   const DLTensor& dl = managed->dl_tensor;
-  if (dl.device.device_type != kDLCPU)
+  if (dl.device.device_type != kDLCPU && dl.device.device_type != kDLCUDA)
     throw TypeError(cat("from_dlpack: tensors on DLPack device type ", dl.device.device_type,
-                        " are not supported by this build (CPU only)"));
+                        " are not supported (fusednn has CPU and CUDA tensors)"));
+  const Device device = dl.device.device_type == kDLCPU ? Device::cpu() : Device::cuda(dl.device.device_id);
+  if (!device.is_cpu()) cuda::check_device(device.index);
   const DType dtype = from_dl_dtype(dl.dtype);
   if (dl.ndim < 0 || dl.ndim > kMaxDims) throw ValueError(cat("from_dlpack: unsupported ndim ", dl.ndim));
   Dims shape(dl.shape, dl.shape + dl.ndim);
@@ -119,7 +122,7 @@ Tensor from_capsule(py::capsule capsule) {
   });
   PyCapsule_SetName(capsule.ptr(), kUsedCapsuleName);
   auto storage = Storage::borrow(first + low * size, static_cast<size_t>((high - low) * size), std::move(owner),
-                                 Device::cpu(), true);
+                                 device, true);
   return Tensor(std::move(storage), shape, strides, -low, dtype);
 }
 
@@ -131,6 +134,8 @@ void init_dlpack(py::module_& m) {
                            py::object copy) {
     if (!copy.is_none() && copy.cast<bool>())
       throw py::buffer_error("__dlpack__: copy=True is not supported; call .copy() first");
+    // The consumer reads the memory on its own stream: our queued work on it must be done by then.
+    if (!t.device().is_cpu()) cuda::synchronize(t.device().index);
     return to_dlpack(t);
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
      py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
@@ -140,7 +145,12 @@ void init_dlpack(py::module_& m) {
     if (!py::hasattr(obj, "__dlpack__"))
       throw TypeError(cat("from_dlpack: ", py::str(py::type::of(obj)).cast<std::string>(),
                           " does not implement __dlpack__"));
-    return from_capsule(obj.attr("__dlpack__")());
+    const py::tuple where = obj.attr("__dlpack_device__")();
+    if (where[0].cast<int>() != kDLCUDA) return from_capsule(obj.attr("__dlpack__")());
+    // A CUDA producer makes its pending work visible on the stream we name: the one our kernels use.
+    const int index = where[1].cast<int>();
+    cuda::check_device(index);
+    return from_capsule(obj.attr("__dlpack__")(py::arg("stream") = reinterpret_cast<intptr_t>(cuda::stream(index))));
   }, py::arg("x"), "A tensor sharing memory with any object that implements the DLPack protocol.");
 }
 

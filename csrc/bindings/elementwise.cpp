@@ -10,7 +10,7 @@ namespace {
 
 // A Python scalar as a tensor of the widest dtype of its kind, for assignment (cast later to dst's dtype).
 Tensor assignment_source(py::handle value) {
-  if (!is_python_scalar(value)) return to_tensor(value);
+  if (!is_python_scalar(value)) return any_device_tensor(value);
   if (PyBool_Check(value.ptr())) return scalar_tensor(value, DType::Bool);
   if (PyLong_Check(value.ptr())) return scalar_tensor(value, DType::Int64);
   return scalar_tensor(value, DType::Float64);
@@ -45,7 +45,7 @@ void init_elementwise(py::module_& m) {
       .value("bitwise_or", BinaryOp::BitOr).value("bitwise_xor", BinaryOp::BitXor);
 
   m.def("unary", [](UnaryOp op, py::handle x) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return unary(op, t);
   }, py::arg("op"), py::arg("x"));
@@ -60,30 +60,30 @@ void init_elementwise(py::module_& m) {
     binary_inplace(op, a, tb);
   }, py::arg("op"), py::arg("a"), py::arg("b"));
   m.def("round", [](py::handle x, int decimals) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return round(t, decimals);
   }, py::arg("x"), py::arg("decimals") = 0);
   m.def("where", [](py::handle condition, py::handle a, py::handle b) {
-    const Tensor c = to_tensor(condition);
+    const Tensor c = any_device_tensor(condition);
     auto [ta, tb] = binary_operands(a, b);
     GilRelease gil(c.numel() + ta.numel() + tb.numel());
     return where(c, ta, tb);
   }, py::arg("condition"), py::arg("x"), py::arg("y"));
   m.def("clip", [](py::handle x, py::handle lo, py::handle hi) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     const Tensor tl = operand_like(t, lo), th = operand_like(t, hi);
     GilRelease gil(t.numel());
     return clip(t, tl, th);
   }, py::arg("x"), py::arg("a_min"), py::arg("a_max"));
   m.def("astype", [](py::handle x, py::handle dtype) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     const DType d = dtype_from_py(dtype);
     GilRelease gil(t.numel());
     return astype(t, d);
   }, py::arg("x"), py::arg("dtype"));
   m.def("contiguous", [](py::handle x) {
-    const Tensor t = to_tensor(x);
+    const Tensor t = any_device_tensor(x);
     GilRelease gil(t.numel());
     return contiguous(t);
   }, py::arg("x"));

@@ -123,6 +123,7 @@ BiasMode parse_bias_mode(const std::string& name) {
 // out = act(alpha * a @ b + beta * out + bias) for 2-D float tensors of one dtype, any strides.
 Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alpha, double beta, py::handle bias_obj,
                const std::string& bias_mode_name, py::handle activation_obj, double leaky_slope) {
+  require_cpu("_gemm", {&a, &b});
   if (a.ndim() != 2 || b.ndim() != 2)
     throw ValueError(cat("_gemm: expected 2-D operands, got shapes ", a.shape(), " and ", b.shape()));
   if (!is_floating(a.dtype()) || a.dtype() != b.dtype())
@@ -178,8 +179,8 @@ void init_gemm(py::module_& m) {
       "matmul",
       [](py::handle a, py::handle b) {
         if (py::isinstance<Tensor>(a) && py::isinstance<Tensor>(b)) {
-          const Tensor& ta = py::cast<const Tensor&>(a);
-          const Tensor& tb = py::cast<const Tensor&>(b);
+          const Tensor& ta = cpu_tensor(py::cast<const Tensor&>(a));
+          const Tensor& tb = cpu_tensor(py::cast<const Tensor&>(b));
           if (Tensor c = matmul_2d_float(ta, tb); c.defined()) return c;
           return matmul(ta, tb);
         }

@@ -51,6 +51,8 @@ void register_exceptions(py::module_& m) {
       PyErr_SetString(PyExc_NotImplementedError, e.what());
     } catch (const MemoryError& e) {
       PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const RuntimeError& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
     }
   });
 }

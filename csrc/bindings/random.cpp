@@ -39,11 +39,11 @@ void init_random(py::module_& m) {
     return draw(size, dtype, [&](const Tensor& t) { integers_(g, t, low, high); });
   }, py::arg("size"), py::arg("dtype"), py::arg("low"), py::arg("high_inclusive"));
   gen.def("uniform_", [](Generator& g, const Tensor& t, double low, double high) {
-    GilRelease gil(t.numel());
+    GilRelease gil(cpu_tensor(t).numel());
     uniform_(g, t, low, high);
   }, py::arg("out"), py::arg("low"), py::arg("high"));
   gen.def("normal_", [](Generator& g, const Tensor& t, double loc, double scale) {
-    GilRelease gil(t.numel());
+    GilRelease gil(cpu_tensor(t).numel());
     normal_(g, t, loc, scale);
   }, py::arg("out"), py::arg("loc"), py::arg("scale"));
   gen.def("permutation", [](Generator& g, int64_t n) {

@@ -120,7 +120,8 @@ void init_shape(py::module_& m) {
   }, py::arg("array"), py::arg("widths"), py::arg("mode"), py::arg("values"));
 
   auto cls = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
-  cls.def("reshape", [](const Tensor& x, py::args shape) { return reshape(x, varargs_dims(shape)); },
+  // Views (transpose, permute, squeeze) work on any device; reshape, ravel and flatten may copy.
+  cls.def("reshape", [](const Tensor& x, py::args shape) { return reshape(cpu_tensor(x), varargs_dims(shape)); },
           "t.reshape(2, 3) or t.reshape((2, 3)): a view when the strides allow, else a copy; one -1 is inferred.");
   cls.def("transpose", [](const Tensor& x, py::args axes) {
     return axes.size() == 0 || (axes.size() == 1 && axes[0].is_none()) ? transpose(x, Dims{}) : x.permute(varargs_dims(axes));
@@ -128,8 +129,8 @@ void init_shape(py::module_& m) {
   cls.def("permute", [](const Tensor& x, py::args axes) { return x.permute(varargs_dims(axes)); },
           "t.permute(1, 0): PyTorch's name for transpose with explicit axes (a view).");
   cls.def_property_readonly("T", [](const Tensor& x) { return transpose(x, Dims{}); }, "The transpose (a view).");
-  cls.def("ravel", &ravel, "1-d, a view when possible.");
-  cls.def("flatten", &flatten, "1-d copy.");
+  cls.def("ravel", [](const Tensor& x) { return ravel(cpu_tensor(x)); }, "1-d, a view when possible.");
+  cls.def("flatten", [](const Tensor& x) { return flatten(cpu_tensor(x)); }, "1-d copy.");
   cls.def("squeeze", &squeeze_py, py::arg("axis") = py::none(), "Drops size-1 axes (all, or the given ones).");
   cls.def("swapaxes", [](const Tensor& x, int64_t a, int64_t b) {
     return x.transpose(normalize_axis(a, x.ndim()), normalize_axis(b, x.ndim()));

@@ -16,8 +16,6 @@ py::tuple dims_tuple(const Dims& d, int64_t scale = 1) {
   return out;
 }
 
-std::string device_name(Device d) { return d.is_cpu() ? "cpu" : cat("cuda:", d.index); }
-
 const char* buffer_format(DType dtype) {
   switch (dtype) {
     case DType::Bool: return "?";
@@ -116,8 +114,8 @@ void init_tensor(py::module_& m) {
   // dtype are copied (cast to the leaf's dtype), so no two .grad tensors share memory.
   m.def("_accumulate_grad", [](py::handle leaf, py::handle grad, py::set shared) {
     static PyObject* grad_name = PyUnicode_InternFromString("grad");  // kept for the process's lifetime
-    const Tensor& l = leaf.cast<const Tensor&>();
-    const Tensor& g = grad.cast<const Tensor&>();
+    const Tensor& l = cpu_tensor(leaf.cast<const Tensor&>());
+    const Tensor& g = cpu_tensor(grad.cast<const Tensor&>());
     py::object fresh = py::reinterpret_borrow<py::object>(grad);
     if (g.dtype() != l.dtype())
       fresh = py::cast(astype(g, l.dtype()));

@@ -19,20 +19,10 @@ Dims broadcast_shapes(const Dims& a, const Dims& b) {
   return out;
 }
 
-namespace {
-
-struct Plan {
-  int ndim = 0;
-  int nops = 0;
-  int64_t shape[kMaxDims];
-  int64_t strides[kMaxOperands][kMaxDims];  // bytes
-  char* base[kMaxOperands];
-};
-
 // Drops size-1 dimensions and merges a dimension into its inner neighbour when every operand steps
 // through both as one (stride[i] == stride[i+1] * shape[i+1]).
-Plan make_plan(const Dims& shape, std::initializer_list<const Tensor*> operands) {
-  Plan p;
+LoopPlan plan_loop(const Dims& shape, std::initializer_list<const Tensor*> operands) {
+  LoopPlan p;
   p.nops = static_cast<int>(operands.size());
   int k = 0;
   for (const Tensor* t : operands) p.base[k++] = static_cast<char*>(t->data());
@@ -59,8 +49,10 @@ Plan make_plan(const Dims& shape, std::initializer_list<const Tensor*> operands)
   return p;
 }
 
+namespace {
+
 // Runs the loop over flat indices [begin, end) of the plan.
-void run_range(const Plan& p, int64_t begin, int64_t end, InnerLoop loop, const void* ctx) {
+void run_range(const LoopPlan& p, int64_t begin, int64_t end, InnerLoop loop, const void* ctx) {
   const int inner = p.ndim - 1;
   int64_t index[kMaxDims];
   int64_t rest = begin;
@@ -95,7 +87,7 @@ void for_each_element(const Dims& shape, std::initializer_list<const Tensor*> op
                       const void* ctx, int64_t cost) {
   const int64_t total = shape.product();
   if (total == 0) return;
-  const Plan plan = make_plan(shape, operands);
+  const LoopPlan plan = plan_loop(shape, operands);
   // Chunks are rounded to 64 elements so threads never share a cache line of a contiguous output.
   const int64_t blocks = (total + 63) / 64;
   parallel_for(blocks, 64 * cost, [&](int64_t b0, int64_t b1) {

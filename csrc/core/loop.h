@@ -14,6 +14,17 @@ constexpr int kMaxOperands = 4;
 // its byte stride, n the element count. ctx carries the op's parameters (or nullptr).
 using InnerLoop = void (*)(char* const* data, const int64_t* strides, int64_t n, const void* ctx);
 
+// The operands of a loop over one shape, with size-1 dimensions dropped and dimensions merged wherever
+// every operand steps through them as one (so a contiguous loop has one dimension). Strides in bytes.
+struct LoopPlan {
+  int ndim = 0;
+  int nops = 0;
+  int64_t shape[kMaxDims];
+  int64_t strides[kMaxOperands][kMaxDims];
+  char* base[kMaxOperands];
+};
+LoopPlan plan_loop(const Dims& shape, std::initializer_list<const Tensor*> operands);
+
 // Broadcast shape of two shapes; ValueError naming both when they do not broadcast.
 Dims broadcast_shapes(const Dims& a, const Dims& b);
 

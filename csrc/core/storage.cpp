@@ -1,6 +1,7 @@
-// Storage lifetimes and the CPU caching allocator. Freed blocks are kept in size classes (four per
-// power of two, so at most 25% slack) and handed out again; blocks of 4 MiB and more are 2 MiB aligned
-// and advised as transparent huge pages, which cuts page faults and TLB misses on big tensors.
+// Storage lifetimes, and the CPU caching allocator (device blocks go to cuda/allocator.cu). Freed blocks
+// are kept in size classes (four per power of two, so at most 25% slack) and handed out again; blocks of
+// 4 MiB and more are 2 MiB aligned and advised as transparent huge pages, which cuts page faults and TLB
+// misses on big tensors.
 #include "fusednn/storage.h"
 
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 #include <new>
 #include <vector>
 
+#include "fusednn/cuda.h"
 #include "fusednn/errors.h"
 
 namespace fusednn {
@@ -130,9 +132,9 @@ void set_cache_limit(size_t bytes) {
 }  // namespace cpu_allocator
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  if (!device.is_cpu()) throw NotImplementedError("fusednn: this build has no CUDA backend");
   size_t capacity = 0;
-  void* data = cpu_allocator::allocate(nbytes, &capacity);
+  void* data = device.is_cpu() ? cpu_allocator::allocate(nbytes, &capacity)
+                               : cuda::allocate(nbytes, device.index, &capacity);
   return std::shared_ptr<Storage>(new Storage(data, nbytes, capacity, nullptr, device, true));
 }
 
@@ -142,7 +144,9 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_
 }
 
 Storage::~Storage() {
-  if (capacity_ > 0) cpu_allocator::release(data_, capacity_);
+  if (capacity_ == 0) return;
+  if (device_.is_cpu()) cpu_allocator::release(data_, capacity_);
+  else cuda::release(data_, capacity_, device_.index);
 }
 
 }  // namespace fusednn

@@ -60,22 +60,26 @@ void Tensor::prepare_write(const char* what) const {
   storage_->bump_version();
 }
 
+std::pair<int64_t, int64_t> Tensor::extent() const {
+  if (numel_ == 0) return {0, 0};
+  int64_t first = 0, last = 0;
+  for (int i = 0; i < ndim(); ++i) {
+    const int64_t span = (shape_[i] - 1) * strides_[i];
+    (span < 0 ? first : last) += span;
+  }
+  return {first, last + 1};
+}
+
 bool Tensor::may_overlap(const Tensor& other) const {
   if (numel_ == 0 || other.numel_ == 0) return false;
   // Absolute addresses: two borrowed storages (views of one NumPy buffer) can share memory.
-  auto extent = [](const Tensor& t, intptr_t* lo, intptr_t* hi) {  // byte range touched
-    const int64_t size = static_cast<int64_t>(t.itemsize());
-    intptr_t first = reinterpret_cast<intptr_t>(t.data()), last = first;
-    for (int i = 0; i < t.ndim(); ++i) {
-      const int64_t span = (t.shape_[i] - 1) * t.strides_[i] * size;
-      (span < 0 ? first : last) += span;
-    }
-    *lo = first;
-    *hi = last + size;
+  auto bytes = [](const Tensor& t) {
+    const auto [first, last] = t.extent();
+    const intptr_t base = reinterpret_cast<intptr_t>(t.data()), size = static_cast<intptr_t>(t.itemsize());
+    return std::pair<intptr_t, intptr_t>{base + first * size, base + last * size};
   };
-  intptr_t a0, a1, b0, b1;
-  extent(*this, &a0, &a1);
-  extent(other, &b0, &b1);
+  const auto [a0, a1] = bytes(*this);
+  const auto [b0, b1] = bytes(other);
   return a0 < b1 && b0 < a1;
 }
 

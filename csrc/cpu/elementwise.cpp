@@ -1,9 +1,10 @@
-// Elementwise driver: NumPy 2 dtype rules, broadcasting, casting and output allocation; the per-ISA
-// inner loops (elementwise_loops.cpp) do the arithmetic, for_each_element the iteration and threading.
+// Elementwise driver: NumPy 2 dtype rules, broadcasting, casting, devices and output allocation; the
+// per-ISA inner loops (elementwise_loops.cpp) or the CUDA kernels (cuda/elementwise.cu) do the arithmetic.
 #include <limits>
 
 #include "core/loop.h"
 #include "cpu/elementwise_kernels.h"
+#include "fusednn/device.h"
 #include "fusednn/errors.h"
 
 namespace fusednn {
@@ -104,8 +105,10 @@ InnerLoop binary_loop(BinaryOp op, DType compute, DType a, DType b) {
 
 Tensor as_dtype(const Tensor& x, DType dtype) { return x.dtype() == dtype ? x : astype(x, dtype); }
 
-// dst = src elementwise with conversion; src already has dst's shape and does not overlap it.
+// dst = src elementwise with conversion; src already has dst's shape, is on its device and does not
+// overlap it.
 void cast_into(const Tensor& dst, const Tensor& src) {
+  if (!dst.device().is_cpu()) return cuda::cast_into(dst, src);
   InnerLoop loop = kernels().cast[static_cast<int>(dst.dtype())][static_cast<int>(src.dtype())];
   for_each_element(dst.shape(), {&dst, &src}, loop, nullptr, 1);
 }
@@ -131,17 +134,29 @@ Tensor run_unary(UnaryOp op, const Tensor& x, const void* ctx) {
   const DType compute = unary_compute_dtype(op, x.dtype());
   const InnerLoop loop = unary_loop(op, compute, x.dtype());
   const Tensor in = as_dtype(x, compute);
-  Tensor out = Tensor::empty(x.shape(), unary_result_dtype(op, x.dtype()));
-  for_each_element(x.shape(), {&out, &in}, loop, ctx, unary_cost(op));
+  Tensor out = Tensor::empty(x.shape(), unary_result_dtype(op, x.dtype()), x.device());
+  if (x.device().is_cpu()) for_each_element(x.shape(), {&out, &in}, loop, ctx, unary_cost(op));
+  else cuda::unary(op, out, in, ctx);
   return out;
+}
+
+// x converted to `dtype`, on `device`, expanded to `shape`: an operand ready for the loops.
+Tensor operand(const Tensor& x, DType dtype, Device device, const Dims& shape) {
+  return to_device(as_dtype(x, dtype), device).expand(shape);
 }
 
 // Runs out = a op b over `shape` (a, b already in the compute dtype and broadcast); raises NumPy's error
 // for integer powers with a negative exponent.
 void run_binary(BinaryOp op, DType compute, const Tensor& out, const Tensor& a, const Tensor& b, InnerLoop loop) {
-  cpu::PowParams pow_params;
-  for_each_element(out.shape(), {&out, &a, &b}, loop, &pow_params, binary_cost(op, compute));
-  if (pow_params.negative_exponent.load()) throw ValueError("Integers to negative integer powers are not allowed.");
+  bool negative_exponent = false;
+  if (out.device().is_cpu()) {
+    cpu::PowParams pow_params;
+    for_each_element(out.shape(), {&out, &a, &b}, loop, &pow_params, binary_cost(op, compute));
+    negative_exponent = pow_params.negative_exponent.load();
+  } else {
+    negative_exponent = cuda::binary(op, out, a, b);
+  }
+  if (negative_exponent) throw ValueError("Integers to negative integer powers are not allowed.");
 }
 
 int kind_rank(DType d) { return d == DType::Bool ? 0 : is_integer(d) ? 1 : 2; }
@@ -170,16 +185,16 @@ DType binary_result_dtype(BinaryOp op, DType a, DType b) {
 Tensor unary(UnaryOp op, const Tensor& x) { return run_unary(op, x, nullptr); }
 
 Tensor round(const Tensor& x, int decimals) {
-  const cpu::RoundParams params{decimals};
-  return run_unary(UnaryOp::Round, x, &params);
+  return run_unary(UnaryOp::Round, x, &decimals);
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Dims shape = broadcast_shapes(a.shape(), b.shape());
   const DType compute = binary_compute_dtype(op, a.dtype(), b.dtype());
   const InnerLoop loop = binary_loop(op, compute, a.dtype(), b.dtype());
-  const Tensor ea = as_dtype(a, compute).expand(shape), eb = as_dtype(b, compute).expand(shape);
-  Tensor out = Tensor::empty(shape, binary_result_dtype(op, a.dtype(), b.dtype()));
+  const Device device = common_device(ufunc_name(op), {&a, &b});
+  const Tensor ea = operand(a, compute, device, shape), eb = operand(b, compute, device, shape);
+  Tensor out = Tensor::empty(shape, binary_result_dtype(op, a.dtype(), b.dtype()), device);
   run_binary(op, compute, out, ea, eb, loop);
   return out;
 }
@@ -200,7 +215,8 @@ void binary_inplace(BinaryOp op, const Tensor& a, const Tensor& b) {
     return;
   }
   const InnerLoop loop = binary_loop(op, compute, a.dtype(), b.dtype());
-  Tensor eb = as_dtype(b, compute);
+  common_device(ufunc_name(op), {&a, &b});  // raises for a mix of devices
+  Tensor eb = to_device(as_dtype(b, compute), a.device());
   if (!same_view(a, eb) && a.may_overlap(eb)) eb = astype(eb, compute);  // a[1:] += a[:-1] reads old values
   run_binary(op, compute, a, a, eb.expand(shape), loop);
 }
@@ -208,10 +224,12 @@ void binary_inplace(BinaryOp op, const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Dims shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape()), b.shape());
   const DType dtype = promote_types(a.dtype(), b.dtype());
-  const Tensor c = as_dtype(condition, DType::Bool).expand(shape);
-  const Tensor ea = as_dtype(a, dtype).expand(shape), eb = as_dtype(b, dtype).expand(shape);
-  Tensor out = Tensor::empty(shape, dtype);
-  for_each_element(shape, {&out, &c, &ea, &eb}, kernels().where[static_cast<int>(dtype)], nullptr, 1);
+  const Device device = common_device("where", {&condition, &a, &b});
+  const Tensor c = operand(condition, DType::Bool, device, shape);
+  const Tensor ea = operand(a, dtype, device, shape), eb = operand(b, dtype, device, shape);
+  Tensor out = Tensor::empty(shape, dtype, device);
+  if (device.is_cpu()) for_each_element(shape, {&out, &c, &ea, &eb}, kernels().where[static_cast<int>(dtype)], nullptr, 1);
+  else cuda::where(out, c, ea, eb);
   return out;
 }
 
@@ -222,14 +240,17 @@ Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi) {
   const Tensor l = lo.defined() ? as_dtype(lo, dtype) : unbounded(dtype, false);
   const Tensor h = hi.defined() ? as_dtype(hi, dtype) : unbounded(dtype, true);
   const Dims shape = broadcast_shapes(broadcast_shapes(x.shape(), l.shape()), h.shape());
-  const Tensor ex = as_dtype(x, dtype).expand(shape), el = l.expand(shape), eh = h.expand(shape);
-  Tensor out = Tensor::empty(shape, dtype);
-  for_each_element(shape, {&out, &ex, &el, &eh}, kernels().clip[static_cast<int>(dtype)], nullptr, 1);
+  const Device device = common_device("clip", {&x, &l, &h});
+  const Tensor ex = operand(x, dtype, device, shape), el = operand(l, dtype, device, shape);
+  const Tensor eh = operand(h, dtype, device, shape);
+  Tensor out = Tensor::empty(shape, dtype, device);
+  if (device.is_cpu()) for_each_element(shape, {&out, &ex, &el, &eh}, kernels().clip[static_cast<int>(dtype)], nullptr, 1);
+  else cuda::clip(out, ex, el, eh);
   return out;
 }
 
 Tensor astype(const Tensor& x, DType dtype) {
-  Tensor out = Tensor::empty(x.shape(), dtype);
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   cast_into(out, x);
   return out;
 }
@@ -238,9 +259,10 @@ Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : astype(x, x.
 
 void copy_into(const Tensor& dst, const Tensor& src) {
   dst.prepare_write();
-  Tensor s = broadcast_for_assignment(src, dst.shape());
+  const Tensor here = to_device(src, dst.device());  // copies between devices are allowed, as in torch
+  Tensor s = broadcast_for_assignment(here, dst.shape());
   if (dst.numel() == 0 || same_view(dst, s)) return;
-  if (dst.may_overlap(s)) s = broadcast_for_assignment(astype(src, src.dtype()), dst.shape());
+  if (dst.may_overlap(s)) s = broadcast_for_assignment(astype(here, here.dtype()), dst.shape());
   cast_into(dst, s);
 }
 

@@ -22,14 +22,13 @@ inline bool binary_gives_bool(BinaryOp op) {
   return op >= BinaryOp::Eq && op <= BinaryOp::LogicalXor;
 }
 
-struct RoundParams { int decimals; };
 // Integer power sets `negative_exponent` instead of throwing inside a (possibly threaded) loop.
 struct PowParams { mutable std::atomic<bool> negative_exponent{false}; };
 
 struct ElementwiseKernels {
   // cast[to][from]: operand 1 converted to operand 0's dtype (float -> int out of range gives INT_MIN, as NumPy on x86).
   InnerLoop cast[kNumDTypes][kNumDTypes];
-  // unary[op][T]: T -> T, or T -> bool for unary_gives_bool ops. Round reads RoundParams.
+  // unary[op][T]: T -> T, or T -> bool for unary_gives_bool ops. Round reads its decimals (an int).
   InnerLoop unary[kNumUnary][kNumDTypes];
   // binary[op][T]: (T, T) -> T, or -> bool for binary_gives_bool ops. Integer Pow reads PowParams.
   InnerLoop binary[kNumBinary][kNumDTypes];

@@ -221,7 +221,7 @@ def copy(a):
 @implements(np.ascontiguousarray)
 def ascontiguousarray(a, dtype=None):
     """a as a C-contiguous tensor: a itself when it already is one (and has ``dtype``), else a copy."""
-    t = _C._to_tensor(a)
+    t = a if isinstance(a, Tensor) else _C._to_tensor(a)
     if dtype is not None and t.dtype != np.dtype(dtype):
         return astype(a, dtype)
     return a if isinstance(a, Tensor) and a.is_contiguous() else astype(a, t.dtype)

@@ -29,6 +29,16 @@ template <> struct dtype_of<int64_t> { static constexpr DType value = DType::Int
 template <> struct dtype_of<float> { static constexpr DType value = DType::Float32; };
 template <> struct dtype_of<double> { static constexpr DType value = DType::Float64; };
 
+// Calls f(T{}) for the C++ type T of every dtype, in DType order (to fill per-dtype tables).
+template <class F>
+void for_each_dtype(F&& f) {
+  f(bool{});
+  f(int32_t{});
+  f(int64_t{});
+  f(float{});
+  f(double{});
+}
+
 // Calls f(T{}) with T the C++ type of dtype: the one place a runtime dtype becomes a template argument.
 template <class F>
 decltype(auto) visit_dtype(DType dtype, F&& f) {

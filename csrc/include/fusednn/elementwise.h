@@ -39,4 +39,16 @@ Tensor contiguous(const Tensor& x);            // x itself when already C-contig
 void copy_into(const Tensor& dst, const Tensor& src);
 void fill(const Tensor& dst, double value);     // value cast to dst's dtype
 
+// The CUDA kernels of the family (cuda/elementwise.cu), called by the driver once dtypes, shapes and
+// devices are settled: every operand is on out's device, in the compute dtype and expanded to out's
+// shape. ctx is what the CPU loops read (Round: its decimals).
+namespace cuda {
+void cast_into(const Tensor& dst, const Tensor& src);
+void unary(UnaryOp op, const Tensor& out, const Tensor& x, const void* ctx);
+// Returns whether an integer power met a negative exponent (the driver raises NumPy's error).
+bool binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
+void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b);
+void clip(const Tensor& out, const Tensor& x, const Tensor& lo, const Tensor& hi);
+}  // namespace cuda
+
 }  // namespace fusednn

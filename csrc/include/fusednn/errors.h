@@ -11,6 +11,8 @@ struct TypeError : std::runtime_error { using std::runtime_error::runtime_error;
 struct IndexError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct NotImplementedError : std::runtime_error { using std::runtime_error::runtime_error; };
 struct MemoryError : std::runtime_error { using std::runtime_error::runtime_error; };
+// A failure of the environment rather than of the arguments (no CUDA device, a CUDA runtime error).
+struct RuntimeError : std::runtime_error { using std::runtime_error::runtime_error; };
 // An axis out of range: Python sees fusednn.AxisError, a subclass of both ValueError and IndexError (as NumPy's).
 struct AxisError : IndexError { using IndexError::IndexError; };
 

@@ -1,6 +1,7 @@
-// Storage: a refcounted block of memory that tensors view. CPU blocks come from a caching allocator
-// (64-byte aligned; huge-page aligned when large) so that training loops reuse memory instead of
-// page-faulting on every large temporary. Borrowed blocks belong to someone else (NumPy, DLPack).
+// Storage: a refcounted block of memory that tensors view, on the CPU or a CUDA device. New blocks come
+// from caching allocators (CPU: 64-byte aligned, huge-page aligned when large) so that training loops
+// reuse memory instead of page-faulting or calling cudaMalloc on every large temporary. Borrowed blocks
+// belong to someone else (NumPy, DLPack).
 #pragma once
 #include <cstddef>
 #include <atomic>
@@ -15,6 +16,7 @@ struct Device {
   DeviceType type = DeviceType::CPU;
   int index = 0;
   static Device cpu() { return {}; }
+  static Device cuda(int index) { return {DeviceType::CUDA, index}; }
   bool is_cpu() const { return type == DeviceType::CPU; }
   friend bool operator==(Device a, Device b) { return a.type == b.type && a.index == b.index; }
   friend bool operator!=(Device a, Device b) { return !(a == b); }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "fusednn/dims.h"
 #include "fusednn/dtype.h"
@@ -49,6 +50,9 @@ class Tensor {
   // Every in-place write starts here: it refuses read-only memory (ValueError "<what> is read-only")
   // and bumps the storage's version, which autograd checks on the tensors it saved.
   void prepare_write(const char* what = "assignment destination") const;
+  // The elements [first, last) the view touches, as offsets from data() (first <= 0 with negative
+  // strides); {0, 0} when empty.
+  std::pair<int64_t, int64_t> extent() const;
   // Whether two tensors may touch the same bytes (a conservative check on storage and extent).
   bool may_overlap(const Tensor& other) const;
 
