@@ -15,14 +15,13 @@ if __name__ == "__main__":
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
 
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import fusednn as fnn  # noqa: E402
 from fusednn import nn  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 BATCHES = [32, 128, 512]
 IN, OUT = 784, 512
@@ -73,32 +72,21 @@ def test_linear_relu_fwd_bwd(benchmark, batch, lib):
         benchmark.extra_info["gflops"] = 3 * 2.0 * batch * IN * OUT / benchmark.stats.stats.median * 1e-9
 
 
-def median_seconds(fn, sample_s=0.05, samples=15):
-    fn()
-    start, calls = time.perf_counter(), 0
-    while time.perf_counter() - start < sample_s / 5:
-        fn()
-        calls += 1
-    per_sample = max(1, int(calls * 5))
-    times = []
-    for _ in range(samples):
-        t0 = time.perf_counter()
-        for _ in range(per_sample):
-            fn()
-        times.append((time.perf_counter() - t0) / per_sample)
-    return statistics.median(times)
-
-
 def main():
     import torch  # noqa: PLC0415
     torch.set_num_threads(ARGS.threads)
     fnn.set_num_threads(ARGS.threads)
-    print(f"Linear({IN}->{OUT}) + ReLU, forward + backward (dX, dW, db), {ARGS.threads} threads, medians")
+    print(f"Linear({IN}->{OUT}) + ReLU, forward + backward (dX, dW, db), {ARGS.threads} threads, medians of 21 "
+          f"~20 ms blocks each, fusednn and torch taking turns, load average {os.getloadavg()[0]:.2f}")
     print(f"{'batch':>6} {'fusednn us':>11} {'torch us':>10} {'torch/fusednn':>14} {'fusednn GFLOP/s':>16}")
     for batch in BATCHES:
         ours, layer = fusednn_step(batch)
         theirs = torch_step(batch, (np.asarray(layer.weight), np.asarray(layer.bias)))
-        t_ours, t_theirs = median_seconds(ours), median_seconds(theirs)
+        # blocks of `calls` steps (about 20 ms) keep each library's caches warm within its turn
+        calls = max(1, round(0.02 / (OUT * IN * batch * 6 / 150e9)))
+        blocks = {k: (lambda fn=fn: [fn() for _ in range(calls)]) for k, fn in (("ours", ours), ("theirs", theirs))}
+        times = interleaved_medians(blocks, rounds=21, warmup=2)
+        t_ours, t_theirs = times["ours"] / calls, times["theirs"] / calls
         gflops = 3 * 2.0 * batch * IN * OUT / t_ours * 1e-9
         print(f"{batch:>6} {t_ours * 1e6:>11.1f} {t_theirs * 1e6:>10.1f} {t_theirs / t_ours:>13.2f}x {gflops:>16.1f}")
 

@@ -142,7 +142,9 @@ Tensor run_unary(UnaryOp op, const Tensor& x, const void* ctx) {
 
 // x converted to `dtype`, on `device`, expanded to `shape`: an operand ready for the loops.
 Tensor operand(const Tensor& x, DType dtype, Device device, const Dims& shape) {
-  return to_device(as_dtype(x, dtype), device).expand(shape);
+  Tensor t = as_dtype(x, dtype);
+  if (t.device() != device) t = to_device(t, device);  // a host scalar joining device operands
+  return t.expand(shape);
 }
 
 // Runs out = a op b over `shape` (a, b already in the compute dtype and broadcast); raises NumPy's error
