@@ -31,3 +31,9 @@ def threads():
     before = fnn.get_num_threads()
     yield
     fnn.set_num_threads(before)
+
+
+# Devices a kernel test runs on: the CPU always, CUDA where a device is present (skipped with the reason
+# otherwise). Use as @pytest.mark.parametrize("device", DEVICES); compare against the CPU result.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not fnn.cuda.is_available(),
+                                                                 reason="no CUDA device on this machine"))]

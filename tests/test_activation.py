@@ -1,6 +1,8 @@
 """Activation kernels against NumPy float64 formulas: values and gradients of every activation on every
 ISA and float dtype (edge sizes, strided inputs), saturation for huge |x|, +-inf and NaN, softmax /
-log_softmax along any axis, gradcheck, the fused bias + activation backward, bad input, and torch."""
+log_softmax along any axis, gradcheck, the fused bias + activation backward, bad input, and torch.
+The CUDA kernels against the CPU's on the same data (skipped without a device), and their scalar formulas
+(core/activation_ops.h) evaluated on the host against the CPU kernels on every machine."""
 import math
 
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 import fusednn as fnn
 from fusednn import _C
 from fusednn import activation as F
+from conftest import DEVICES
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 SQRT2PI = math.sqrt(2 * math.pi)
@@ -230,3 +233,127 @@ def test_matches_torch():
         fy.backward(fnn.asarray(np.full(x.shape, 0.5) + x))
         np.testing.assert_allclose(np.asarray(fy), ty.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=name)
         np.testing.assert_allclose(np.asarray(fx.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------- CUDA devices
+
+DEVICE_TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def _edge_inputs(dtype, n, seed=8):
+    """n values of dtype: the edges (+-inf, NaN, +-0, huge, saturating) first, then normal ones; and a dy."""
+    rng = np.random.default_rng(seed)
+    big = 1e4 if dtype == np.float32 else 1e300
+    edges = [-np.inf, -big, -100, -30, -14.5, -1e-3, -0.0, 0.0, 1e-3, 14.5, 30, 100, big, np.inf, np.nan, -0.75]
+    x = rng.standard_normal(n) * 6
+    x[: min(n, len(edges))] = edges[:n]
+    return x.astype(dtype), rng.standard_normal(n).astype(dtype)
+
+
+def _close(got, want, dtype, what, scale=1.0):
+    tol = DEVICE_TOL[dtype]
+    np.testing.assert_allclose(got, want, rtol=tol["rtol"], atol=tol["atol"] * scale, equal_nan=True, err_msg=what)
+
+
+def _host(t):
+    return np.asarray(t.cpu())
+
+
+def _dev(device):
+    """The name a tensor on `device` reports."""
+    return "cpu" if device == "cpu" else "cuda:0"
+
+
+def _params(name):
+    return PARAMS.get(name, (0.01, 1.0, 20.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_device_formulas_match_cpu_kernels(isa, dtype):
+    """The CUDA kernels' scalar formulas, run on the host, give the CPU kernels' results (edges included)."""
+    x, dy = _edge_inputs(dtype, 4000)
+    x[16:1000] = np.geomspace(1e-8, 1e4 if dtype == np.float32 else 1e300, 984) * np.resize([1, -1], 984)
+    for name in KERNELS:
+        kind = getattr(_C.ActKind, name)
+        y = np.asarray(_C._act(kind, x, *_params(name)))
+        _close(np.asarray(_C._act_reference(kind, x, None, *_params(name))), y, dtype, name)
+        saved = y if name in FROM_OUTPUT else x
+        _close(np.asarray(_C._act_reference(kind, saved, dy, *_params(name))),
+               np.asarray(_C._act_backward(kind, dy, saved, *_params(name))), dtype, name + " backward")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [0, 1, 7, 33, 1 << 20])
+def test_device_activations_match_cpu(device, dtype, n):
+    x, dy = _edge_inputs(dtype, n)
+    xd, dyd = fnn.asarray(x, device=device), fnn.asarray(dy, device=device)
+    for name in KERNELS:
+        kind, p = getattr(_C.ActKind, name), _params(name)
+        y, yd = _C._act(kind, x, *p), _C._act(kind, xd, *p)
+        assert yd.device == _dev(device) and yd.dtype == dtype and yd.shape == (n,)
+        _close(_host(yd), np.asarray(y), dtype, name)
+        saved, saved_d = (y, yd) if name in FROM_OUTPUT else (x, xd)
+        dx = _C._act_backward(kind, dyd, saved_d, *p)
+        assert dx.device == _dev(device)
+        _close(_host(dx), np.asarray(_C._act_backward(kind, dy, saved, *p)), dtype, name + " backward")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_activation_dtypes_and_devices(device):
+    ints = fnn.asarray(np.array([1, -2, 3], np.int64), device=device)
+    y = F.relu(ints)
+    assert y.dtype == np.float64 and y.device == _dev(device)
+    np.testing.assert_array_equal(_host(y), [1, 0, 3])
+    assert F.gelu(fnn.asarray(np.array([True, False]), device=device)).dtype == np.float32
+    if device != "cpu":
+        with pytest.raises(ValueError, match="one device"):
+            _C._act_backward(_C.ActKind.relu, np.ones(3), fnn.ones(3, device=device), 0.0, 1.0, 20.0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_device_softmax_each_axis(device, log, dtype):
+    rng = np.random.default_rng(9)
+    # (2, 3, 1500): a last axis long enough for a block per row; the others a warp per row or, along a
+    # strided axis, a thread per (outer, inner) pair.
+    for shape in [(4, 3, 70), (2, 3, 1500), (3, 2, 0), (1, 1, 1)]:
+        x = (rng.standard_normal(shape) * 5).astype(dtype)
+        if x.size:
+            x.flat[:3] = [1e4, -np.inf, -1e4]
+            x.flat[-1] = np.nan
+        xd = fnn.asarray(x, device=device)
+        for axis in range(3):
+            y, yd = _C._softmax(x, axis, log), _C._softmax(xd, axis, log)
+            assert yd.device == _dev(device)
+            _close(_host(yd), np.asarray(y), dtype, f"{shape} axis {axis}")
+            dy = rng.standard_normal(shape).astype(dtype)
+            dx = _C._softmax_backward(fnn.asarray(dy, device=device), yd, axis, log)
+            want = np.asarray(_C._softmax_backward(dy, y, axis, log))
+            _close(_host(dx), want, dtype, f"{shape} axis {axis} backward", scale=10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("act", list(GEMM_ACTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_device_bias_act_backward(device, act, dtype):
+    rng = np.random.default_rng(10)
+    for m, n in [(1, 1), (7, 13), (600, 70), (3, 2100), (0, 5), (5, 0)]:  # 600 rows: three row chunks
+        z = (rng.standard_normal((m, n)) * 3).astype(dtype)
+        dy = rng.standard_normal((m, n)).astype(dtype)
+        saved = None
+        if act != "none":
+            saved = np.asarray(_C._act(getattr(_C.ActKind, act), z, 0.01, 1.0, 20.0)) if act in FROM_OUTPUT else z
+        dz, db = (np.asarray(t) for t in _C._bias_act_backward(act, dy, saved, 0.01))
+        on = (lambda a: None if a is None else fnn.asarray(a, device=device))
+        dz_d, db_d = _C._bias_act_backward(act, on(dy), on(saved), 0.01)
+        assert dz_d.device == _dev(device) and db_d.device == _dev(device) and db_d.shape == (n,)
+        _close(_host(dz_d), dz, dtype, f"dz {m}x{n}")
+        _close(_host(db_d), db, dtype, f"db {m}x{n}", scale=max(m, 1))
+        acc = fnn.asarray(np.ones(n, dtype), device=device)
+        dz2, db2 = _C._bias_act_backward(act, on(dy), on(saved), 0.01, acc)  # accumulates into acc
+        np.testing.assert_array_equal(_host(db2), _host(acc))
+        _close(_host(acc), db + 1, dtype, f"db += {m}x{n}", scale=max(m, 1))
+        np.testing.assert_array_equal(_host(dz2), _host(dz_d))
+        np.testing.assert_array_equal(_host(_C._bias_act_backward(act, on(dy), on(saved), 0.01)[1]), _host(db_d))

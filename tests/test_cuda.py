@@ -141,11 +141,21 @@ def test_host_views_of_device_tensors_are_refused():
 
 
 @requires_gpu
-def test_cpu_kernels_refuse_device_tensors_before_touching_memory():
-    d = fnn.ones(3).cuda()
-    for op in (lambda: d.sum(), lambda: d @ d, lambda: d[np.array([0, 1])], lambda: d.reshape(3, 1)):
-        with pytest.raises(NotImplementedError, match=r"CUDA tensors.*\.cpu\(\)"):
-            op()
+def test_ops_without_a_device_kernel_refuse_device_tensors_before_touching_memory():
+    d = fnn.arange(6, device="cuda").reshape(2, 3)
+    with pytest.raises(NotImplementedError, match=r"CUDA tensors.*\.cpu\(\)"):
+        d @ d.T  # integer matmul runs on the host only
+
+
+@requires_gpu
+def test_asarray_and_tensor_keep_device_tensors_on_their_device():
+    d = fnn.arange(4.0, device="cuda")
+    assert fnn.asarray(d) is d
+    copy = fnn.tensor(d)
+    assert copy is not d and copy.device == "cuda:0"
+    np.testing.assert_array_equal(copy.cpu(), np.arange(4.0, dtype=np.float32))
+    assert fnn.asarray(d, dtype=np.float64).device == "cuda:0"
+    np.testing.assert_array_equal(fnn.full((2, 4), d).cpu(), np.tile(np.arange(4.0, dtype=np.float32), (2, 1)))
 
 
 @requires_gpu

@@ -1,6 +1,7 @@
 """GEMM and matmul family against NumPy float64: edge shapes around the register tile (MR, NR) and the K
 block (KC), every transpose and stride, alpha/beta, the fused epilogue, every ISA, thread determinism,
-NumPy's matmul/dot/tensordot semantics and bad input."""
+NumPy's matmul/dot/tensordot semantics and bad input; the CUDA GEMM (SIMT and TF32) on the same cases,
+batched, strided and mixed with the host."""
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from hypothesis import given, strategies as st
 import fusednn as fnn
 from fusednn import _C
 
+from conftest import DEVICES
 from strategies import arrays, maybe_strided
 
 FLOATS = [np.float32, np.float64]
@@ -301,3 +303,233 @@ def test_tensordot(axes):
     np.testing.assert_allclose(np.asarray(fnn.tensordot(a, b, axes)), np.tensordot(a, b, axes), rtol=1e-12)
     with pytest.raises(ValueError, match="shape-mismatch"):
         fnn.tensordot(a, random_matrix((7, 7), np.float64, 33), 1)
+
+
+# ---- the CUDA GEMM: each case runs on the CPU too (where it checks the test itself) and, with a GPU, on the
+# device against the same float64 NumPy oracle ----
+
+requires_gpu = pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+
+
+def on(device, x, kind="c"):
+    """NumPy x as a tensor on `device` in memory layout `kind` (as layout() above), the view made there."""
+    if kind == "t":
+        return fnn.asarray(np.ascontiguousarray(x.T)).to(device).T
+    if kind == "stepped":
+        wide = np.zeros((x.shape[0], 2 * x.shape[1] + 1), x.dtype)
+        wide[:, 1::2] = x
+        return fnn.asarray(wide).to(device)[:, 1::2]
+    if kind == "reversed":
+        return fnn.asarray(np.ascontiguousarray(x[::-1])).to(device)[::-1]
+    return fnn.asarray(x.copy()).to(device)
+
+
+def host(t, device):
+    """A result tensor back on the host, checking that it stayed on the operands' device."""
+    assert t.device == ("cpu" if device == "cpu" else "cuda:0")
+    return np.asarray(t.cpu())
+
+
+def check_tf32(got, a, b, expected):
+    """TF32 rounds each input to 10 mantissa bits (relative error <= 2**-11 each, so <= 2**-10 + 2**-22 per
+    product, products then exact in float32) and accumulates in float32: elementwise, |error| <= (2**-10 +
+    (K + 4) eps32) (|A| |B|)_ij, plus float32 rounding of the epilogue (the |expected| term). For random
+    data that is about 1e-3 relative to |A| |B|, i.e. some 1e-3 sqrt(K) of a typical |(AB)_ij|."""
+    got = np.asarray(got, dtype=np.float64)
+    scale = np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)) + np.abs(expected) + 1.0
+    tol = 2.0 ** -10 * 1.01 + (a.shape[-1] + 4) * np.finfo(np.float32).eps
+    bad = ~(np.abs(got - expected) <= tol * scale)
+    assert not bad.any(), f"{bad.sum()} elements off, worst {np.max(np.abs(got - expected) / scale)}"
+
+
+@pytest.fixture
+def tf32():
+    """TF32 allowed for the test, then switched off again."""
+    fnn.backends.cuda.matmul.allow_tf32 = True
+    yield
+    fnn.backends.cuda.matmul.allow_tf32 = False
+
+
+DEVICE_SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 50, 1), (50, 1, 50), (1, 1, 300), (2, 3, 5),
+                 (7, 11, 13), (31, 37, 41), (127, 128, 129), (129, 127, 128), (128, 128, 128), (257, 130, 9),
+                 (8, 300, 520)]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,n,k", DEVICE_SHAPES)
+def test_device_gemm_shapes(device, dtype, m, n, k):
+    a, b = random_matrix((m, k), dtype, 40), random_matrix((k, n), dtype, 41)
+    got = _C._gemm(on(device, a), on(device, b))
+    check_close(host(got, device), a, b, a.astype(np.float64) @ b.astype(np.float64), dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,n,k", [(133, 67, 37), (128, 64, 48)])  # ragged edges, unaligned; whole vectors
+@pytest.mark.parametrize("la", LAYOUTS)
+@pytest.mark.parametrize("lb", LAYOUTS)
+@pytest.mark.parametrize("lc", ["c", "t", "stepped"])
+def test_device_gemm_layouts(device, dtype, m, n, k, la, lb, lc):
+    """Every transpose combination and strided view of A, B and C, with alpha and beta."""
+    a, b = random_matrix((m, k), dtype, 42), random_matrix((k, n), dtype, 43)
+    c0 = random_matrix((m, n), dtype, 44)
+    out = on(device, c0, lc)
+    _C._gemm(on(device, a, la), on(device, b, lb), out=out, alpha=-0.5, beta=0.75)
+    expected = -0.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.75 * c0
+    check_close(host(out, device), a, b, expected, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,n,k", [(40, 30, 20), (3, 5, 0), (300, 200, 500)])
+def test_device_beta_zero_never_reads_c(device, dtype, m, n, k):
+    a, b = random_matrix((m, k), dtype, 45), random_matrix((k, n), dtype, 46)
+    out = on(device, np.full((m, n), np.nan, dtype))
+    _C._gemm(on(device, a), on(device, b), out=out, alpha=2.0, beta=0.0)
+    check_close(host(out, device), a, b, 2.0 * (a.astype(np.float64) @ b.astype(np.float64)), dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_device_k_zero_scales_c_then_epilogue(device, dtype):
+    c0 = random_matrix((5, 7), dtype, 47)
+    bias = random_matrix((7,), dtype, 48)
+    out = on(device, c0)
+    _C._gemm(on(device, np.zeros((5, 0), dtype)), on(device, np.zeros((0, 7), dtype)), out=out, beta=0.5,
+             bias=on(device, bias), bias_mode="col", activation="relu")
+    np.testing.assert_allclose(host(out, device), np.maximum(0.5 * c0 + bias, 0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("bias_mode", ["none", "row", "col"])
+@pytest.mark.parametrize("lc", ["c", "t"])
+def test_device_epilogue(device, dtype, activation, bias_mode, lc):
+    m, n, k = 137, 26, 400
+    a, b = random_matrix((m, k), dtype, 49) * 0.2, random_matrix((k, n), dtype, 50) * 0.2
+    c0 = random_matrix((m, n), dtype, 51)
+    bias = {"none": None, "row": random_matrix((m,), dtype, 52), "col": random_matrix((n,), dtype, 53)}[bias_mode]
+    out = on(device, c0, lc)
+    _C._gemm(on(device, a), on(device, b, "t"), out=out, alpha=1.5, beta=0.5,
+             bias=None if bias is None else on(device, bias), bias_mode=bias_mode, activation=activation,
+             leaky_slope=0.2)
+    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
+    if bias_mode == "row":
+        pre += bias[:, None]
+    elif bias_mode == "col":
+        pre += bias[None, :]
+    check_close(host(out, device), a, b, ACTIVATIONS[activation](pre), dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "silu", "gelu"])
+def test_device_epilogue_extremes(device, dtype, activation):
+    x = np.array([-1e4, -800, -100, -20, -1e-6, 0, 1e-30, 1e-6, 20, 100, 800, 1e4, np.nan], dtype)
+    got = _C._gemm(on(device, x[:, None]), on(device, np.ones((1, 1), dtype)), activation=activation)
+    with np.errstate(over="ignore"):
+        expected = ACTIVATIONS[activation](x.astype(np.float64))[:, None]
+    ulps = 4 if device == "cpu" else 16  # CUDA's libm: erfcf within 4 ulp, tanhf 2, expf 2, before our arithmetic
+    np.testing.assert_allclose(host(got, device), expected, rtol=ulps * np.finfo(dtype).eps, atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_large_square(device):
+    a, b = random_matrix((1000, 1000), np.float32, 54), random_matrix((1000, 1000), np.float32, 55)
+    check_close(host(on(device, a) @ on(device, b), device), a, b, a.astype(np.float64) @ b.astype(np.float64),
+                np.float32)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("sa,sb", [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((2, 3, 4), (4,)), ((4,), (2, 4, 5)),
+                                   ((2, 1, 3, 4), (5, 4, 2)), ((3, 1, 5, 7), (1, 4, 7, 2)), ((0, 3, 4), (4, 2)),
+                                   ((2, 3, 0), (0, 5)), ((7, 1, 5), (7, 5, 1)), ((6, 130, 9), (9, 131)),
+                                   ((70000, 2, 3), (3, 2))])  # more batches than one launch's grid.z
+def test_device_batched_matmul_broadcasting(device, dtype, sa, sb):
+    a, b = random_matrix(sa, dtype, 56), random_matrix(sb, dtype, 57)
+    got = fnn.matmul(on(device, a), on(device, b))
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert got.shape == expected.shape and got.dtype == dtype
+    np.testing.assert_allclose(host(got, device), expected, rtol=1e-4 if dtype == np.float32 else 1e-12,
+                               atol=1e-4 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_batched_views_and_operators(device):
+    """Transposed batch views (no copies), the operators and NumPy's names, with promotion on the device."""
+    a, b = random_matrix((3, 9, 6), np.float32, 58), random_matrix((3, 5, 9), np.float64, 59)
+    da, db = on(device, a), on(device, b)
+    expected = np.matmul(a.astype(np.float64).transpose(0, 2, 1), b.transpose(0, 2, 1))
+    for got in (fnn.matmul(da.transpose(0, 2, 1), db.transpose(0, 2, 1)), da.transpose(0, 2, 1) @ db.transpose(0, 2, 1),
+                np.matmul(da.transpose(0, 2, 1), db.transpose(0, 2, 1))):
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(host(got, device), expected, rtol=1e-6, atol=1e-6)
+    v = random_matrix((9,), np.float32, 60)
+    np.testing.assert_allclose(host(fnn.dot(on(device, a[0]).T, on(device, v)), device), a[0].T @ v, rtol=1e-5,
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (127, 129, 1000), (256, 256, 256), (33, 70, 17)])
+@pytest.mark.parametrize("la,lb", [("c", "c"), ("c", "t"), ("t", "c"), ("t", "t"), ("stepped", "reversed")])
+def test_device_tf32(device, tf32, m, n, k, la, lb):
+    """float32 on TF32 tensor cores (where the device has them) within TF32's bound, epilogue included."""
+    a, b = random_matrix((m, k), np.float32, 61), random_matrix((k, n), np.float32, 62)
+    bias, c0 = random_matrix((n,), np.float32, 63), random_matrix((m, n), np.float32, 64)
+    out = on(device, c0)
+    _C._gemm(on(device, a, la), on(device, b, lb), out=out, alpha=0.5, beta=-1.0, bias=on(device, bias),
+             bias_mode="col", activation="silu")
+    pre = 0.5 * (a.astype(np.float64) @ b.astype(np.float64)) - c0 + bias
+    got = host(out, device)
+    check_tf32(got, a, b, ACTIVATIONS["silu"](pre))
+    if device != "cpu" and k >= 256:  # the switch took effect: float32 products would be ~100x closer
+        fnn.backends.cuda.matmul.allow_tf32 = False
+        out32 = on(device, c0)
+        _C._gemm(on(device, a, la), on(device, b, lb), out=out32, alpha=0.5, beta=-1.0, bias=on(device, bias),
+                 bias_mode="col", activation="silu")
+        assert not np.array_equal(host(out32, device), got)
+
+
+def test_allow_tf32_switch():
+    assert fnn.backends.cuda.matmul.allow_tf32 is False  # off by default
+    try:
+        fnn.backends.cuda.matmul.allow_tf32 = True
+        assert fnn.backends.cuda.matmul.allow_tf32 is True and _C._allow_tf32() is True
+        a, b = random_matrix((20, 30), np.float32, 65), random_matrix((30, 10), np.float32, 66)
+        check_close(fnn.matmul(a, b), a, b, a.astype(np.float64) @ b.astype(np.float64), np.float32)  # host: fp32
+    finally:
+        fnn.backends.cuda.matmul.allow_tf32 = False
+    assert _C._allow_tf32() is False
+    with pytest.raises(AttributeError):
+        fnn.backends.cuda.matmul.allow_tf23 = True
+
+
+@requires_gpu
+def test_device_mixing_devices_names_both():
+    a, b = fnn.ones((3, 4)).cuda(), fnn.ones((4, 2))
+    both = "cuda:0 and cpu|cpu and cuda:0"
+    for op in (lambda: a @ b, lambda: b.T @ a.T, lambda: fnn.matmul(a, np.ones((4, 2), np.float32)),
+               lambda: _C._gemm(a, b), lambda: _C._gemm(a, b.cuda(), out=fnn.zeros((3, 2))),
+               lambda: _C._gemm(a, b.cuda(), bias=fnn.ones(2), bias_mode="col")):
+        with pytest.raises(ValueError, match=both):
+            op()
+
+
+@requires_gpu
+def test_device_integer_matmul_is_refused_clearly():
+    with pytest.raises(NotImplementedError, match=r"int64.*CUDA tensors.*\.cpu\(\)"):
+        fnn.asarray(np.ones((2, 2), np.int64)).cuda() @ fnn.asarray(np.ones((2, 2), np.int64)).cuda()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_matmul_gradients(device):
+    """The backward products run where the operands are; a batch against one matrix sums dB over the batch."""
+    a, b = random_matrix((2, 3, 4), np.float64, 67), random_matrix((4, 5), np.float64, 68)
+    dy = random_matrix((2, 3, 5), np.float64, 69)
+    ta, tb = on(device, a).requires_grad_(), on(device, b).requires_grad_()
+    (ta @ tb).backward(on(device, dy))
+    np.testing.assert_allclose(host(ta.grad, device), dy @ b.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(host(tb.grad, device), np.einsum("bik,bij->kj", a, dy), rtol=1e-12, atol=1e-12)

@@ -281,3 +281,194 @@ def test_copies_on_every_isa(isa):
     expected[1:4, ::2] = np.arange(19)
     expected[[0, 4]] = 2
     np.testing.assert_array_equal(a, expected)
+
+
+# ---- on a device: gathers and scatters run there, index arrays from the host or the device (cpu runs the
+# same checks)
+
+from conftest import DEVICES  # noqa: E402
+
+
+def on(device, x):
+    return fnn.asarray(x).to(device)
+
+
+def index_on(device, index):
+    """The index with each array (not bool scalars) made a tensor on `device`."""
+    def item(i):
+        if not isinstance(i, (list, np.ndarray)):
+            return i
+        i = np.asarray(i)
+        return on(device, i if i.dtype in (np.bool_, np.int32, np.int64) else i.astype(np.int64))
+    return tuple(item(i) for i in index) if isinstance(index, tuple) else item(index)
+
+
+def numpy_index(index):
+    return tuple(np.asarray(i) if isinstance(i, fnn.Tensor) else i for i in index) \
+        if isinstance(index, tuple) else index
+
+
+@pytest.mark.parametrize("where", ["host", "device"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_gather(device, dtype, where):
+    a = A.astype(dtype)
+    t = on(device, a)
+    for index in ADVANCED + [[3, 3, 0, 3], (slice(None), [[4, 4], [0, 4]])]:
+        index = numpy_index(index)
+        got = t[index_on(device, index) if where == "device" else index]
+        assert got.device == t.device and got.dtype == a.dtype
+        np.testing.assert_array_equal(got.cpu(), a[index], err_msg=repr(index))
+    whole = (np.arange(40 * 30) % 7).astype(dtype).reshape(40, 30)
+    strided, host = on(device, whole)[::-3, 1::2], whole[::-3, 1::2]
+    idx = np.arange(24, dtype=np.int64)[::-2] % host.shape[0]
+    for index in [idx, (slice(None), idx[:5] % 15), (idx[:, None], idx[None, :5] % 15), (idx[:3], 2)]:
+        np.testing.assert_array_equal(strided[index_on(device, index) if where == "device" else index].cpu(), host[index])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_basic_indices_are_views(device):
+    t = on(device, A.copy())
+    for index in BASIC:
+        got = t[index]
+        assert got.device == t.device
+        np.testing.assert_array_equal(got.cpu(), A[index])
+    row = t[1, ::2]
+    row[...] = -1.0  # writes through the view, on the device
+    expected = A.copy()
+    expected[1, ::2] = -1.0
+    np.testing.assert_array_equal(t.cpu(), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_setitem_like_numpy(device, dtype):
+    for index, value in SET_CASES:
+        a = np.arange(12).reshape(4, 3).astype(dtype)
+        expected = a.copy()
+        expected[index] = value
+        t = on(device, a)
+        t[index] = value
+        np.testing.assert_array_equal(t.cpu(), expected, err_msg=repr(index))
+        t = on(device, a)
+        t[index_on(device, index)] = on(device, np.asarray(value)) if np.ndim(value) else value
+        np.testing.assert_array_equal(t.cpu(), expected, err_msg=repr(index))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_scatter_duplicates_last_write_wins(device, dtype):
+    rng = np.random.default_rng(7)
+    idx = rng.integers(-100, 100, 50_000)
+    values = (np.arange(idx.size) % 97).astype(dtype)
+    expected = np.zeros(100, dtype)
+    expected[idx] = values
+    t = on(device, np.zeros(100, dtype))
+    t[on(device, idx)] = on(device, values)
+    np.testing.assert_array_equal(t.cpu(), expected)
+    expected2 = np.zeros((3, 100, 2), dtype)  # broadcast index dims in the middle, and a broadcast value
+    expected2[:, idx[:1000]] = values[:1000, None]
+    t2 = on(device, np.zeros((3, 100, 2), dtype))
+    t2[:, idx[:1000]] = values[:1000, None]
+    np.testing.assert_array_equal(t2.cpu(), expected2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_index_add_accumulates_repeats(device, dtype):
+    rng = np.random.default_rng(8)
+    idx = rng.integers(-20, 20, 5000)
+    values = sample_values = (rng.integers(0, 3, (5000, 3)) if dtype != np.bool_ else rng.random((5000, 3)) < 0.1)
+    values = sample_values.astype(dtype)
+    expected = np.zeros((20, 3), dtype)
+    np.add.at(expected, idx, values) if dtype != np.bool_ else np.logical_or.at(expected, idx, values)
+    for index in (idx, on(device, idx)):
+        t = on(device, np.zeros((20, 3), dtype))
+        fnn._C._index_add(t, (index,), on(device, values))
+        np.testing.assert_array_equal(t.cpu(), expected)  # small integers: exact in any order
+    t = on(device, np.ones((4, 20), np.float32))
+    fnn._C._index_add(t, (slice(None), idx[:64]), 0.25)
+    expected = np.ones((4, 20), np.float32)
+    np.add.at(expected, (slice(None), idx[:64]), np.float32(0.25))
+    np.testing.assert_allclose(t.cpu(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("where", ["host", "device"])
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_out_of_range_raises_before_writing(device, where):
+    def ix(i):
+        return on(device, np.asarray(i)) if where == "device" else np.asarray(i)
+    a = np.zeros((4, 3))
+    t = on(device, a)
+    cases = [((ix([0, 7, -9]),), "index 7 is out of bounds for axis 0 with size 4"),
+             ((ix([0, -9, 7]),), "index -9 is out of bounds for axis 0 with size 4"),
+             ((ix([0, 1]), ix([2, 3])), "index 3 is out of bounds for axis 1 with size 3"),
+             ((slice(None), ix([[0], [-4]])), "index -4 is out of bounds for axis 1 with size 3")]
+    for index, match in cases:
+        with pytest.raises(IndexError, match=match):
+            t[index]
+        with pytest.raises(IndexError, match=match):
+            t[index] = 7.0
+        with pytest.raises(IndexError, match=match):
+            fnn._C._index_add(t, index, 1.0)
+    np.testing.assert_array_equal(t.cpu(), a)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_boolean_masks_nonzero_argwhere(device):
+    rng = np.random.default_rng(9)
+    a = rng.integers(-2, 3, (4, 5, 6)).astype(np.float32)
+    t = on(device, a)
+    for mask in (a > 0, (a > 0).any(axis=2), np.array(True), np.array(False)):
+        for m in (mask, on(device, mask)):
+            np.testing.assert_array_equal(t[m].cpu(), a[mask])
+        b = a.copy()
+        b[mask] = 9
+        u = on(device, a)
+        u[on(device, mask)] = 9
+        np.testing.assert_array_equal(u.cpu(), b)
+    got = fnn.nonzero(t)
+    for g, e in zip(got, np.nonzero(a)):
+        assert g.device == t.device and g.dtype == np.int64
+        np.testing.assert_array_equal(g.cpu(), e)
+    assert fnn.argwhere(t).device == t.device
+    np.testing.assert_array_equal(fnn.argwhere(t).cpu(), np.argwhere(a))
+    np.testing.assert_array_equal(fnn.flatnonzero(t).cpu(), np.flatnonzero(a))
+    np.testing.assert_array_equal(fnn.take(t, [[0, -1], [2, 3]], axis=1).cpu(), np.take(a, [[0, -1], [2, 3]], axis=1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.bool_])
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_take_rows(device, dtype):
+    src = (np.arange(7 * 3 * 2) % 5).astype(dtype).reshape(7, 3, 2)
+    idx = np.array([6, 0, -1, 3, 6], dtype=np.int64)
+    for index in (fnn.asarray(idx), on(device, idx), on(device, np.repeat(idx, 2))[::2]):
+        out = fnn.empty((5, 3, 2), dtype=dtype, device=device)
+        fnn._C._take_rows(on(device, src), index, out)
+        np.testing.assert_array_equal(out.cpu(), src[idx])
+    for index in (fnn.asarray(np.array([1, 7])), on(device, np.array([1, -8]))):
+        with pytest.raises(IndexError, match="take_rows: index (7|-8) is out of bounds for axis 0 with size 7"):
+            fnn._C._take_rows(on(device, src), index, fnn.empty((2, 3, 2), dtype=dtype, device=device))
+
+
+@pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+def test_device_mixing_devices_names_both():
+    d = fnn.ones((3, 2)).cuda()
+    with pytest.raises(ValueError, match="cpu.*cuda:0|cuda:0.*cpu"):
+        fnn.ones((3, 2))[fnn.asarray(np.array([0, 1])).cuda()]
+    with pytest.raises(ValueError, match="cpu.*cuda:0|cuda:0.*cpu"):
+        fnn._C._take_rows(d, fnn.asarray(np.array([0])), fnn.empty((1, 2)))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_getitem_gradient_accumulates_repeats(device):
+    host = np.arange(12, dtype=np.float32).reshape(4, 3)
+    grads = []
+    for dev in ("cpu", device):
+        x = fnn.asarray(host, requires_grad=True, device=dev)
+        y = x[[0, 2, 0, 0]] * 2
+        (y[:, 1:] * fnn.asarray(np.ones((4, 2), np.float32)).to(dev)).sum().backward()
+        assert x.grad.device == x.device
+        grads.append(np.asarray(x.grad.cpu()))
+    np.testing.assert_array_equal(grads[1], grads[0])
+    np.testing.assert_array_equal(grads[0], [[0, 6, 6], [0, 0, 0], [0, 2, 2], [0, 0, 0]])

@@ -1,6 +1,6 @@
 """The Linear entry points _C._linear_forward / _C._linear_backward (one call per direction of nn.Linear)
 against NumPy float64: every activation code, dtype and ISA, the z path, strided operands, requested
-gradients only, empty batches, thread counts and bad input."""
+gradients only, empty batches, thread counts and bad input; the same calls on a CUDA device."""
 import math
 
 import numpy as np
@@ -8,6 +8,8 @@ import pytest
 
 import fusednn as fnn
 from fusednn import _C
+
+from conftest import DEVICES
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -137,3 +139,78 @@ def test_bad_input():
 
 def test_activation_codes_match_the_names():
     assert {"none": 0, **_C._linear_activation_codes} == {name: code for code, (name, _, _) in ACTS.items()}
+
+
+# ---- on a CUDA device: the same calls on device copies, against the same float64 NumPy reference (each case
+# also runs on the CPU, where it checks the test itself) ----
+
+def _on(device, a):
+    return fnn.asarray(a).to(device)
+
+
+def _host(t, device):
+    assert t.device == ("cpu" if device == "cpu" else "cuda:0")
+    return np.asarray(t.cpu())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("code", sorted(ACTS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m,k,n", [(7, 5, 19), (150, 131, 70)])  # one tile; ragged edges of several
+def test_device_forward_and_backward_match_numpy(device, code, dtype, m, k, n):
+    x, w, b, dy = _data(m, k, n, dtype, seed=3)
+    z_ref, y_ref, dx_ref, dw_ref, db_ref = _reference(x, w, b, dy, code)
+    tx, tw, tb, tdy = (_on(device, a) for a in (x, w, b, dy))
+    y = _C._linear_forward(tx, tw, tb, code, SLOPE, False)
+    z, y_z = _C._linear_forward(tx, tw, tb, code, SLOPE, True)
+    for got, want in ((y, y_ref), (z, z_ref), (y_z, y_ref)):
+        assert got.shape == want.shape and got.dtype == dtype
+        _close(_host(got, device), want, dtype)
+    np.testing.assert_array_equal(_host(y, device), _host(y_z, device))  # one epilogue code either way
+    saved = z if code in NEEDS_Z else y
+    dx, dw, db = _C._linear_backward(tdy, tx, tw, saved, code, SLOPE, True, True, True)
+    for got, want in ((dx, dx_ref), (dw, dw_ref), (db, db_ref)):
+        assert got.shape == want.shape and got.dtype == dtype
+        _close(_host(got, device), want, dtype)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_strided_operands_and_requested_gradients_only(device):
+    x, w, _, dy = _data(9, 6, 4, np.float64, seed=4)
+    z_ref, y_ref, dx_ref, dw_ref, _ = _reference(x, w, None, dy, 4)
+    tx = _on(device, np.ascontiguousarray(x.T)).T  # column-major views, made on the device
+    tw = _on(device, np.ascontiguousarray(w.T)).T
+    tdy = _on(device, np.ascontiguousarray(dy.T)).T
+    y = _C._linear_forward(tx, tw, None, 4, SLOPE, False)
+    _close(_host(y, device), y_ref, np.float64)
+    dx, dw, db = _C._linear_backward(tdy, tx, tw, y, 4, SLOPE, True, False, False)
+    _close(_host(dx, device), dx_ref, np.float64)
+    assert dw is None and db is None
+    dx, dw, db = _C._linear_backward(tdy, tx, tw, None, 0, SLOPE, False, True, False)  # dz is dy itself
+    _close(_host(dw, device), dy.T @ x, np.float64)
+    assert dx is None and db is None
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_empty_batch_and_empty_features(device):
+    x, w, b, dy = _data(0, 3, 4, np.float32)
+    tx, tw = _on(device, x), _on(device, w)
+    y = _C._linear_forward(tx, tw, _on(device, b), 1, SLOPE, False)
+    assert y.shape == (0, 4)
+    dx, dw, db = _C._linear_backward(_on(device, dy), tx, tw, y, 1, SLOPE, True, True, True)
+    assert dx.shape == (0, 3) and np.all(_host(dw, device) == 0) and np.all(_host(db, device) == 0)
+    x, w, b, _ = _data(2, 0, 3, np.float32)  # K = 0: y = act(b)
+    y = _C._linear_forward(_on(device, x), _on(device, w), _on(device, b), 1, SLOPE, False)
+    np.testing.assert_array_equal(_host(y, device), np.maximum(np.broadcast_to(b, (2, 3)), 0))
+
+
+@pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+def test_device_mixing_devices_names_both():
+    x, w, b, dy = (fnn.asarray(a) for a in _data(4, 3, 2, np.float32))
+    both = "cuda:0 and cpu|cpu and cuda:0"
+    with pytest.raises(ValueError, match=both):
+        _C._linear_forward(x.cuda(), w, b.cuda(), 0, SLOPE, False)
+    with pytest.raises(ValueError, match=both):
+        _C._linear_forward(x.cuda(), w.cuda(), b, 0, SLOPE, False)
+    with pytest.raises(ValueError, match=both):
+        _C._linear_backward(dy, x.cuda(), w.cuda(), None, 0, SLOPE, True, True, True)

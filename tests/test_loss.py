@@ -1,12 +1,15 @@
 """Loss kernels against NumPy float64 formulas: every pointwise loss and reduction on every ISA and float
 dtype, fused cross-entropy (labels, probabilities, weights, label smoothing, ignore_index) and nll_loss,
 gradcheck for every function and reduction (targets included where they get a gradient), huge logits,
-thread-count invariance, bad input, and torch on the same inputs."""
+thread-count invariance, bad input, and torch on the same inputs. The CUDA kernels against the CPU's on the
+same data (skipped without a device)."""
 import numpy as np
 import pytest
 
 import fusednn as fnn
+from fusednn import _C
 from fusednn import loss as L
+from conftest import DEVICES
 
 REDUCTIONS = ["mean", "sum", "none"]
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -242,3 +245,132 @@ def test_matches_torch():
             fl.backward(fnn.asarray(np.full(fl.shape, 0.7)))
             np.testing.assert_allclose(np.asarray(fl), tl.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"{ours.__name__} {r}")
             np.testing.assert_allclose(np.asarray(fa.grad), ta.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=f"{ours.__name__} {r}")
+
+
+# ---------------------------------------------------------------- CUDA devices
+
+KINDS = {"mse": "mse", "l1": "l1", "huber": "huber", "bce": "bce", "bce_logits": "bce_with_logits"}
+
+
+def _tol(dtype, scale=1.0):
+    return dict(rtol=1e-5, atol=1e-6 * scale) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13 * scale)
+
+
+def _host(t):
+    return np.asarray(t.cpu())
+
+
+def _dev(device):
+    """The name a tensor on `device` reports."""
+    return "cpu" if device == "cpu" else "cuda:0"
+
+
+def _on(a, device):
+    return None if a is None else fnn.asarray(a, device=device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(KINDS))
+def test_device_pointwise_matches_cpu(device, dtype, name):
+    rng = np.random.default_rng(11)
+    kind = getattr(_C.PointwiseLoss, KINDS[name])
+    for shape in [(0,), (1,), (7, 3), (300, 50)]:  # 15000 elements: several partial sums
+        x, t = _inputs(name, shape, dtype, rng)
+        weighted = name in ("bce", "bce_logits") and len(shape) == 2
+        w = rng.uniform(0.5, 2, shape[-1:]).astype(dtype) if weighted else None  # broadcast along rows
+        pw = rng.uniform(0.5, 2, shape[-1:]).astype(dtype) if weighted and name == "bce_logits" else None
+        for r in REDUCTIONS:
+            want = np.asarray(_C._pointwise_loss(kind, x, t, w, pw, r, 0.7))
+            got = _C._pointwise_loss(kind, _on(x, device), _on(t, device), _on(w, device), _on(pw, device), r, 0.7)
+            assert got.device == _dev(device) and got.dtype == dtype and got.shape == want.shape
+            np.testing.assert_allclose(_host(got), want, **_tol(dtype, x.size), err_msg=f"{name} {shape} {r}")
+            dy = rng.standard_normal(shape).astype(dtype) if r == "none" else np.array(1.5, dtype)
+            want = np.asarray(_C._pointwise_loss_backward(kind, dy, x, t, w, pw, r, 0.7))
+            got = _C._pointwise_loss_backward(kind, _on(dy, device), _on(x, device), _on(t, device), _on(w, device),
+                                              _on(pw, device), r, 0.7)
+            np.testing.assert_allclose(_host(got), want, **_tol(dtype), err_msg=f"{name} {shape} {r} backward")
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        L.binary_cross_entropy(_on(np.array([0.5, 1.5], dtype), device), _on(np.array([0.0, 1.0], dtype), device))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_device_cross_entropy_matches_cpu(device, dtype):
+    rng = np.random.default_rng(12)
+    # 2000 classes: a block per row; the others a warp per row.
+    for n, c in [(0, 3), (1, 1), (5, 7), (64, 1000), (6, 2000)]:
+        x = (rng.standard_normal((n, c)) * 3).astype(dtype)
+        if n > 1:
+            x[1, 0] = 1e4  # a huge logit
+        for case in CE_CASES:
+            w = rng.uniform(0.5, 2, c).astype(dtype) if case.get("w") else None
+            if case.get("probs"):
+                target = (rng.dirichlet(np.ones(c), n) if n else np.zeros((0, c))).astype(dtype)
+            else:
+                target = rng.integers(0, c, n)
+                if case.get("ignore") and n:
+                    target[0] = -100
+            eps = case.get("eps", 0.0)
+            for r in REDUCTIONS:
+                what = f"{n}x{c} {case} {r}"
+                loss, lse = _C._cross_entropy(x, target, w, r, -100, eps)
+                loss_d, lse_d = _C._cross_entropy(_on(x, device), _on(target, device), _on(w, device), r, -100, eps)
+                assert loss_d.device == _dev(device) and lse_d.device == _dev(device) and loss_d.shape == loss.shape
+                np.testing.assert_allclose(_host(loss_d), np.asarray(loss), **_tol(dtype, 10), err_msg=what)
+                np.testing.assert_allclose(_host(lse_d), np.asarray(lse), **_tol(dtype), err_msg=what)
+                dy = rng.standard_normal(n).astype(dtype) if r == "none" else np.array(0.7, dtype)
+                dx = np.asarray(_C._cross_entropy_backward(dy, x, target, w, lse, r, -100, eps))
+                dx_d = _C._cross_entropy_backward(_on(dy, device), _on(x, device), _on(target, device), _on(w, device),
+                                                  lse_d, r, -100, eps)
+                np.testing.assert_allclose(_host(dx_d), dx, **_tol(dtype), err_msg=what + " backward")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("r", REDUCTIONS)
+def test_device_nll_loss_matches_cpu(device, r):
+    rng = np.random.default_rng(13)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((6, 4)).astype(dtype)
+        t = np.array([0, 3, -100, 1, 2, 3])
+        w = rng.uniform(0.5, 2, 4).astype(dtype)
+        for weight in (None, w):
+            want = np.asarray(_C._nll_loss(x, t, weight, r, -100))
+            got = _C._nll_loss(_on(x, device), _on(t, device), _on(weight, device), r, -100)
+            assert got.device == _dev(device)
+            np.testing.assert_allclose(_host(got), want, **_tol(dtype))
+            dy = rng.standard_normal(6).astype(dtype) if r == "none" else np.array(1.3, dtype)
+            want = np.asarray(_C._nll_loss_backward(dy, x, t, weight, r, -100))
+            got = _C._nll_loss_backward(_on(dy, device), _on(x, device), _on(t, device), _on(weight, device), r, -100)
+            np.testing.assert_allclose(_host(got), want, **_tol(dtype))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_labels_out_of_range_raise(device):
+    x = _on(np.zeros((4, 10), np.float32), device)
+    with pytest.raises(ValueError, match=r"label 10 at index 2 is out of range for 10 classes"):
+        L.cross_entropy(x, _on(np.array([0, 1, 10, 12]), device))
+    with pytest.raises(ValueError, match=r"label -1 at index 1 .* 10 classes"):
+        L.nll_loss(x, _on(np.array([0, -1, 2, 3], np.int32), device))
+    with pytest.raises(ValueError, match=r"label -5 at index 3 .* ignore_index=-100"):
+        _C._cross_entropy_backward(np.array(1.0, np.float32), x, _on(np.array([0, -100, 2, -5]), device), None,
+                                   _on(np.zeros(4, np.float32), device), "mean", -100, 0.0)
+    if device != "cpu":
+        with pytest.raises(ValueError, match="one device"):
+            L.cross_entropy(x, np.array([0, 1, 2, 3]))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_losses_backward_through_autograd(device):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((8, 5)).astype(np.float32)
+    t = rng.integers(0, 5, 8)
+    grads = {}
+    for where in ("cpu", device):
+        xt = fnn.asarray(x, device=where, requires_grad=True)
+        L.cross_entropy(xt, _on(t, where), label_smoothing=0.1).backward()
+        grads[where] = _host(xt.grad)
+    np.testing.assert_allclose(grads[device], grads["cpu"], **_tol(np.float32))
+    p = fnn.asarray(rng.uniform(0.1, 0.9, (8, 5)).astype(np.float32), device=device)
+    loss = fnn.losses.get("binary_crossentropy")(np.round(rng.uniform(size=(8, 5))), p)  # a host target moves
+    assert loss.device == _dev(device)

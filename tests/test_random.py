@@ -1,11 +1,13 @@
 """fnn.random: Philox4x32-10 known answers, the documented counter layout (values rebuilt in NumPy from
-an independent Philox), reproducibility, thread/ISA independence, distributions, permutations, errors."""
+an independent Philox), reproducibility, thread/ISA independence, distributions, permutations, errors, and
+draws on CUDA devices against the CPU's (same seed and offset: same values, same offset afterwards)."""
 import math
 
 import numpy as np
 import pytest
 
 import fusednn as fnn
+from conftest import DEVICES
 from fusednn import random as fr
 
 M0, M1, W0, W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
@@ -355,3 +357,138 @@ def test_bad_input():
     with pytest.raises(MemoryError):
         g.random(size=(10**8, 10**8))
     assert g.get_state() == state  # a failed allocation draws nothing
+
+
+# ---------------------------------------------------------------- devices
+
+EXACT_DRAWS = {  # (generator, n, device) -> a draw whose device values equal the CPU's bit for bit
+    "uniform32": lambda g, n, d: g.uniform(-1, 2, size=n, device=d),
+    "uniform32_narrow": lambda g, n, d: g.uniform(1.0, 1.0 + 2**-20, size=n, device=d),  # the clamp below high
+    "uniform64": lambda g, n, d: g.random(size=n, dtype=np.float64, device=d),
+    "integers64": lambda g, n, d: g.integers(-5, 10**12, size=n, device=d),
+    "integers64_full": lambda g, n, d: g.integers(-2**63, 2**63 - 1, size=n, endpoint=True, device=d),
+    "integers32": lambda g, n, d: g.integers(0, 7, size=n, dtype=np.int32, device=d),
+    "bool": lambda g, n, d: g.integers(0, 2, size=n, dtype=np.bool_, device=d),
+}
+NORMAL_DRAWS = {  # values equal to float rounding (the device's sqrt and division round as IEEE says)
+    "normal32": (lambda g, n, d: g.normal(1.5, 2.0, size=n, device=d), 1e-6),
+    "normal64": (lambda g, n, d: g.normal(size=n, dtype=np.float64, device=d), 1e-14),
+}
+DEVICE_SIZES = [0, 1, 5, 1037, (1 << 18) + 3]
+
+
+def on_host(t):
+    return np.asarray(t.cpu())
+
+
+def twin_generators(device):
+    """Two generators at the same non-zero offset, one advanced by a CPU draw and one by a device draw."""
+    g_cpu, g_dev = fr.default_rng(77), fr.default_rng(77)
+    g_cpu.random(3)
+    g_dev.random(3, device=device)
+    assert g_dev.get_state() == g_cpu.get_state()
+    return g_cpu, g_dev
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", EXACT_DRAWS)
+@pytest.mark.parametrize("n", DEVICE_SIZES)
+def test_device_draws_equal_the_cpu_bitwise(device, name, n):
+    g_cpu, g_dev = twin_generators(device)
+    expected = np.asarray(EXACT_DRAWS[name](g_cpu, n, "cpu"))
+    got = EXACT_DRAWS[name](g_dev, n, device)
+    assert got.device.startswith(device) and got.dtype == expected.dtype and got.shape == (n,)
+    np.testing.assert_array_equal(on_host(got), expected)
+    assert g_dev.get_state() == g_cpu.get_state()  # the same blocks reserved
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", NORMAL_DRAWS)
+@pytest.mark.parametrize("n", DEVICE_SIZES)
+def test_device_normal_matches_the_cpu(device, name, n):
+    draw, tol = NORMAL_DRAWS[name]
+    g_cpu, g_dev = twin_generators(device)
+    expected = np.asarray(draw(g_cpu, n, "cpu"))
+    got = draw(g_dev, n, device)
+    assert got.device.startswith(device) and got.dtype == expected.dtype
+    np.testing.assert_allclose(on_host(got), expected, rtol=tol, atol=tol)
+    assert g_dev.get_state() == g_cpu.get_state()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_draws_interleave_with_cpu_draws(device):
+    # One stream, draws alternating between the host and the device, equals the all-CPU stream.
+    g, ref = fr.default_rng(5), fr.default_rng(5)
+    parts = [g.normal(size=(3, 7), device=device), g.integers(0, 9, size=11), g.random(6, device=device),
+             g.uniform(-2, 2, size=4, dtype=np.float64)]
+    expected = [ref.normal(size=(3, 7)), ref.integers(0, 9, size=11), ref.random(6),
+                ref.uniform(-2, 2, size=4, dtype=np.float64)]
+    for got, want in zip(parts, expected):
+        np.testing.assert_allclose(on_host(got), np.asarray(want), rtol=1e-6, atol=1e-6)
+    assert g.get_state() == ref.get_state()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_module_functions_and_scalars(device):
+    fr.seed(2024)
+    a = fr.normal(size=10, device=device)
+    b = fr.rand(3, 4, device=device)
+    c = fr.randint(0, 5, size=6, device=device)
+    d = fr.integers(3, size=(2, 2), device=device)
+    g = fr.default_rng(2024)
+    np.testing.assert_allclose(on_host(a), np.asarray(g.normal(size=10)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(on_host(b), np.asarray(g.random((3, 4))))
+    np.testing.assert_array_equal(on_host(c), np.asarray(g.integers(0, 5, size=6)))
+    np.testing.assert_array_equal(on_host(d), np.asarray(g.integers(3, size=(2, 2))))
+    assert fr.get_state() == g.get_state()
+    v = fr.default_rng(1).random(device=device)  # no size: a Python float on the CPU, a 0-d tensor on a device
+    w = fr.default_rng(1).random()
+    assert (v == w) if device == "cpu" else (v.shape == () and on_host(v) == w)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_array_parameters_broadcast(device):
+    loc = np.array([0.0, 100.0, -100.0], np.float32)
+    got = fr.default_rng(0).normal(loc, 1.0, size=(50, 3), device=device)
+    assert got.device.startswith(device)
+    np.testing.assert_allclose(on_host(got), np.asarray(fr.default_rng(0).normal(loc, 1.0, size=(50, 3))),
+                               rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_draw_in_place_into_a_non_contiguous_tensor(device):
+    out = fnn.zeros((6, 4), device=device).T
+    fr.default_rng(4)._g.normal_(out, 0.0, 1.0)
+    np.testing.assert_allclose(on_host(out), np.asarray(fr.default_rng(4).normal(size=(4, 6))), rtol=1e-6, atol=1e-6)
+    t = fnn.zeros(1001, dtype=np.float64, device=device)
+    fnn.random.seed(3)
+    fnn.nn.init.uniform_(t, -0.5, 0.5)
+    fnn.random.seed(3)
+    np.testing.assert_array_equal(on_host(t), np.asarray(fr.uniform(-0.5, 0.5, size=1001, dtype=np.float64)))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_shuffle_and_permutation_run_through_the_host(device):
+    order = np.asarray(fr.default_rng(8).permutation(8))
+    t = fnn.tensor(np.arange(24.0).reshape(8, 3), device=device)
+    fr.default_rng(8).shuffle(t)
+    assert t.device.startswith(device)
+    np.testing.assert_array_equal(on_host(t), np.arange(24.0).reshape(8, 3)[order])
+    src = fnn.tensor(np.arange(16).reshape(8, 2), device=device)
+    p = fr.default_rng(8).permutation(src)
+    assert p.device.startswith(device)
+    np.testing.assert_array_equal(on_host(p), np.arange(16).reshape(8, 2)[order])
+    np.testing.assert_array_equal(on_host(src), np.arange(16).reshape(8, 2))  # the input is untouched
+
+
+@pytest.mark.skipif(fnn.cuda.is_available(), reason="a CUDA device is present")
+def test_device_draw_without_a_device_raises_and_keeps_the_state():
+    g = fr.default_rng(0)
+    state = g.get_state()
+    with pytest.raises(RuntimeError, match="without CUDA|no CUDA device"):
+        g.normal(size=3, device="cuda")
+    with pytest.raises(RuntimeError, match="without CUDA|no CUDA device"):
+        fr.integers(0, 3, size=3, device="cuda:0")
+    assert g.get_state() == state
+    with pytest.raises(ValueError, match="unknown device"):
+        g.random(3, device="tpu")

@@ -287,3 +287,155 @@ def test_bad_arguments():
         fnn.sum(np.zeros(3, np.float16))
     with pytest.raises(TypeError, match="not understood"):
         fnn.sum(x, dtype="nonsense")
+
+
+# ---- on a device: the same data reduced there, held to the same oracle (cpu runs the same checks)
+
+from conftest import DEVICES  # noqa: E402
+
+SHAPES = [(3, 5, 7), (1, 1, 1), (0, 4, 3), (4, 0, 5)]
+AXES = [None, 0, -1, (0, 2)]
+
+
+def sample(dtype, shape, seed=0, lo=-9, hi=10):
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind == "b":
+        return rng.random(shape) < 0.5
+    if np.dtype(dtype).kind == "i":
+        return rng.integers(lo, hi, shape).astype(dtype)
+    return (rng.standard_normal(shape) * 4).astype(dtype)
+
+
+def on(device, x):
+    return fnn.asarray(x).to(device)
+
+
+def layouts(x):
+    """(name, host view, maker of the same view of a tensor): contiguous, permuted and stepped."""
+    stepped = np.repeat(x, 2, axis=-1)
+    return [("contiguous", x, lambda t: t),
+            ("permuted", x.transpose(2, 0, 1), lambda t: t.transpose(2, 0, 1)),
+            ("stepped", stepped[..., ::2], lambda t: t[..., ::2])]
+
+
+def check_on(device, op, x, make_view=lambda t: t, base=None, **kw):
+    """op over a device view equals NumPy's on the host view (or raises the same ValueError)."""
+    t = make_view(on(device, x if base is None else base))
+    n = x.size if kw.get("axis") is None else int(np.prod([x.shape[a] for a in np.atleast_1d(kw["axis"])]))
+    if op in ("max", "min") and n == 0:
+        with pytest.raises(ValueError, match="zero-size array to reduction operation"):
+            getattr(fnn, op)(t, **kw)
+        return
+    got = getattr(fnn, op)(t, **kw)
+    assert got.device == t.device
+    with quiet():
+        assert_matches(op, got.cpu(), x, **kw)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_every_op_axis_layout(device, op, dtype):
+    for shape in SHAPES:
+        x = sample(dtype, shape, lo=-2, hi=3) if op == "prod" else sample(dtype, shape)
+        if op == "prod" and x.dtype.kind == "f":
+            x = np.clip(x, -1.25, 1.25)
+        for name, view, make in layouts(x):
+            base = np.repeat(x, 2, axis=-1) if name == "stepped" else x
+            for axis in AXES:
+                for keepdims in (False, True):
+                    check_on(device, op, view, make, base=base, axis=axis, keepdims=keepdims)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_large_and_several_chunks(device, dtype):
+    big = sample(dtype, (1 << 20,), seed=1)
+    wide = sample(dtype, (5, 3 * (1 << 14) + 7), seed=2)   # rows cut into several chunks, and a tail
+    tall = sample(dtype, ((1 << 14) + 3, 3), seed=3)       # columns: moved last by a device copy
+    for op in ("sum", "max", "min", "all", "any", "mean", "var", "std"):
+        for axis in (None, 0, -1):
+            check_on(device, op, big, axis=axis)
+        for axis in (None, 0, 1):
+            check_on(device, op, wide, axis=axis)
+            check_on(device, op, tall, axis=axis)
+    # Products exact in any order: +-1 for integers, powers of two spread over the chunks for floats.
+    ones = np.where(big > 0, 1, -1).astype(dtype) if dtype != np.bool_ else big
+    if ones.dtype.kind == "f":
+        ones = np.ones_like(ones)
+        ones[np.random.default_rng(4).permutation(ones.size)[:40]] = [2.0] * 30 + [0.5] * 10
+    np.testing.assert_array_equal(fnn.prod(on(device, ones)).cpu(), np.prod(ones))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_nan_propagates_and_first_nan_wins(device):
+    rng = np.random.default_rng(5)
+    for dtype in FLOAT_DTYPES:
+        for shape, axis in (((1 << 20,), None), ((300, 41), 0), ((41, 300), 1), ((7, 70, 5), (0, 2))):
+            x = rng.standard_normal(shape).astype(dtype)
+            x.flat[[x.size // 2 + 7, x.size - 5, 3]] = np.nan
+            t = on(device, x)
+            for op in ("max", "min", "sum", "mean", "var"):
+                got = getattr(fnn, op)(t, axis=axis).cpu()
+                np.testing.assert_array_equal(np.isnan(np.asarray(got)), np.isnan(getattr(np, op)(x, axis=axis)))
+            ax = axis if isinstance(axis, int) else None
+            for op in ("argmax", "argmin"):
+                np.testing.assert_array_equal(getattr(fnn, op)(t, axis=ax).cpu(), getattr(np, op)(x, axis=ax))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_argmax_argmin_ties_nan_and_chunks(device, dtype):
+    x = sample(dtype, (6, 9, 5), lo=-2, hi=2)  # many ties
+    if x.dtype.kind == "f":
+        x[2, 3, 1] = x[4, 0, 0] = x[4, 8, 4] = np.nan
+    big = np.zeros(3 * (1 << 14) + 11, dtype)   # the extremes tie across chunks: the first must win
+    big[[40_000, 20_000, 45_000]] = 1
+    big[[30_000, 47_000]] = -1 if dtype != np.bool_ else 0
+    for view, make, base in ((x, lambda t: t, x), (x.transpose(1, 2, 0), lambda t: t.transpose(1, 2, 0), x),
+                             (big, lambda t: t, big)):
+        t = make(on(device, base))
+        for op in ("argmax", "argmin"):
+            for axis in [None] + list(range(-view.ndim, view.ndim)):
+                for keepdims in (False, True):
+                    got = getattr(fnn, op)(t, axis=axis, keepdims=keepdims)
+                    assert got.device == t.device and got.dtype == np.int64
+                    np.testing.assert_array_equal(got.cpu(), getattr(np, op)(view, axis=axis, keepdims=keepdims),
+                                                  err_msg=f"{op} axis={axis}")
+    with pytest.raises(ValueError, match="attempt to get argmax of an empty sequence"):
+        fnn.argmax(on(device, np.zeros((3, 0), dtype)), axis=1)
+
+
+@pytest.mark.parametrize("src", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_dtype_argument_and_ddof(device, src):
+    x = (np.arange(-20, 40) % 7).astype(src).reshape(6, 10)
+    for dst in DTYPES:
+        for op in ("sum", "prod", "mean"):
+            v = np.minimum(x, 1 if src != np.bool_ else True) if op == "prod" else x
+            for axis in (None, 0, 1):
+                got = getattr(fnn, op)(on(device, v), axis=axis, dtype=dst).cpu()
+                expected = np.asarray(getattr(np, op)(v, axis=axis, dtype=dst))
+                assert got.dtype == expected.dtype
+                np.testing.assert_allclose(np.asarray(got).astype(np.float64), expected.astype(np.float64), rtol=1e-6)
+    for ddof in (0, 1, 6, 11):
+        for op in ("var", "std"):
+            with quiet():
+                check_on(device, op, x, axis=0, ddof=ddof)
+                check_on(device, op, x, axis=None, ddof=ddof)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_gradients_of_reductions(device):
+    rng = np.random.default_rng(6)
+    host = rng.standard_normal((4, 6)).astype(np.float32)
+    host[1, 2] = host[1, 4] = host[1].max() + 1  # a tie for max
+    w = rng.standard_normal(4).astype(np.float32)
+    for op in ("sum", "mean", "max", "min", "prod", "var", "std"):
+        grads = []
+        for dev in ("cpu", device):
+            x = fnn.asarray(host, requires_grad=True, device=dev)
+            (getattr(fnn, op)(x, axis=1) * fnn.asarray(w).to(dev)).sum().backward()
+            assert x.grad.device == x.device
+            grads.append(np.asarray(x.grad.cpu()))
+        np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-6, err_msg=op)

@@ -244,3 +244,90 @@ def test_copies_on_every_isa(isa):
     a, b = np.arange(37, dtype=np.int32).reshape(1, 37), np.linspace(0, 1, 74).reshape(2, 37)
     same(fnn.concatenate([a, b]), np.concatenate([a, b]))
     same(fnn.pad(b, ((1, 2), (3, 0)), mode="reflect"), np.pad(b, ((1, 2), (3, 0)), mode="reflect"))
+
+
+# ---- on a device: views stay there, copies are made there (cpu runs the same checks)
+
+from conftest import DEVICES  # noqa: E402
+
+
+def on(device, x):
+    return fnn.asarray(x).to(device)
+
+
+def same_on(device, got, expected):
+    assert isinstance(got, fnn.Tensor) and got.device == fnn.empty(0, device=device).device
+    same(got.cpu(), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_views_and_copying_reshapes(device, dtype):
+    a = (np.arange(2 * 3 * 4) % 5).astype(dtype).reshape(2, 3, 4)
+    t = on(device, a)
+    same_on(device, t.reshape(3, 8), a.reshape(3, 8))
+    same_on(device, t.reshape(-1), a.reshape(-1))
+    same_on(device, t.transpose(2, 0, 1).reshape(4, 6), a.transpose(2, 0, 1).reshape(4, 6))  # a copy on the device
+    same_on(device, fnn.reshape(t.T, (6, 4)), a.T.reshape(6, 4))
+    same_on(device, t.T, a.T)
+    same_on(device, t.permute(1, 2, 0), a.transpose(1, 2, 0))
+    same_on(device, fnn.transpose(t, (0, 2, 1)), a.transpose(0, 2, 1))
+    same_on(device, fnn.moveaxis(t, 0, -1), np.moveaxis(a, 0, -1))
+    same_on(device, t.swapaxes(0, 2), a.swapaxes(0, 2))
+    same_on(device, fnn.expand_dims(t, (0, 3)), np.expand_dims(a, (0, 3)))
+    same_on(device, fnn.squeeze(t[:1, :, 1:2]), np.squeeze(a[:1, :, 1:2]))
+    same_on(device, t[:, ::-1, ::2].ravel(), a[:, ::-1, ::2].ravel())
+    same_on(device, t.T.flatten(), a.T.flatten())
+    same_on(device, fnn.broadcast_to(t[:, :1], (5, 2, 3, 4)), np.broadcast_to(a[:, :1], (5, 2, 3, 4)))
+    for g, e in zip(fnn.broadcast_arrays(t, t[0, 0]), np.broadcast_arrays(a, a[0, 0])):
+        same_on(device, g, e)
+    for g, e in zip(fnn.array_split(t, 3, axis=2), np.array_split(a, 3, axis=2)):
+        same_on(device, g, e)
+    for g, e in zip(fnn.split(t, [1, 2], axis=1), np.split(a, [1, 2], axis=1)):
+        same_on(device, g, e)
+    view = t.reshape(6, 4)  # a view: writes reach t
+    view[1] = 7
+    expected = a.copy()
+    expected.reshape(6, 4)[1] = 7
+    same_on(device, t, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_concatenate_stack_pad(device, dtype):
+    a = (np.arange(2 * 3 * 4) % 5).astype(dtype).reshape(2, 3, 4)
+    b = (np.arange(2 * 5 * 4) % 3).astype(np.int32).reshape(2, 5, 4)
+    ta, tb = on(device, a), on(device, b)
+    same_on(device, fnn.concatenate([ta, tb], axis=1), np.concatenate([a, b], axis=1))
+    same_on(device, fnn.concatenate([ta.T, tb.T], axis=1), np.concatenate([a.T, b.T], axis=1))
+    same_on(device, fnn.concatenate([ta, tb], axis=None), np.concatenate([a, b], axis=None))
+    same_on(device, fnn.concatenate(ta), np.concatenate(a))
+    same_on(device, fnn.stack([ta, ta[::-1]], axis=2), np.stack([a, a[::-1]], axis=2))
+    same_on(device, fnn.stack([ta[0, 0, 0], 3]), np.stack([a[0, 0, 0], 3]))  # a host scalar joins the device
+    for mode, kw in (("constant", {"constant_values": ((1, 2), (3, 4), (5, 6))}), ("edge", {}), ("reflect", {})):
+        widths = ((1, 0), (2, 3), (0, 2))
+        same_on(device, fnn.pad(ta, widths, mode=mode, **kw), np.pad(a, widths, mode=mode, **kw))
+
+
+@pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+def test_device_joining_mixed_devices_names_both():
+    d, h = fnn.ones((2, 3)).cuda(), fnn.ones((2, 3))
+    with pytest.raises(ValueError, match="concatenate: .*(cuda:0 and cpu|cpu and cuda:0)"):
+        fnn.concatenate([d, h])
+    with pytest.raises(ValueError, match="stack: .*(cuda:0 and cpu|cpu and cuda:0)"):
+        fnn.stack([h, d])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_shape_gradients(device):
+    host = np.arange(12, dtype=np.float32).reshape(3, 4)
+    w = np.linspace(-1, 1, 3 * 11).astype(np.float32).reshape(3, 11)
+    grads = []
+    for dev in ("cpu", device):
+        x = fnn.asarray(host, requires_grad=True, device=dev)
+        parts = fnn.split(x.T.reshape(2, 6), 2, axis=1)
+        y = fnn.concatenate([fnn.pad(x, ((0, 0), (1, 2)), mode="reflect"), fnn.stack(parts).reshape(3, 4)], axis=1)
+        (y * fnn.asarray(w).to(dev)).sum().backward()
+        assert x.grad.device == x.device
+        grads.append(np.asarray(x.grad.cpu()))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)

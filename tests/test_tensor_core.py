@@ -1,5 +1,6 @@
 """The Tensor core: zero-copy NumPy and DLPack exchange, metadata, Python protocols, runtime settings
 (threads, ISA, allocator, CUDA queries) and bad input."""
+import copy
 import os
 import pickle
 import subprocess
@@ -10,6 +11,8 @@ import pytest
 
 import fusednn as fnn
 from fusednn.config import supported_isas, use_isa
+
+from conftest import DEVICES
 
 DTYPES = [np.bool_, np.int32, np.int64, np.float32, np.float64]
 
@@ -170,6 +173,14 @@ def test_repr_and_str_look_like_numpy():
     assert str(fnn.asarray(np.array([1, 2]))) == "[1 2]"
 
 
+def test_format_spec_applies_to_the_value_of_a_0d_tensor():
+    x = fnn.asarray(np.array(2.0 / 3, np.float32))
+    assert f"{x:.3f}" == "0.667" and f"{fnn.asarray(np.array(7)):>3d}" == "  7"
+    assert f"{x}" == str(x) and f"{fnn.asarray([1, 2])}" == "[1 2]"
+    with pytest.raises(TypeError, match="format"):
+        f"{fnn.asarray([1.0, 2.0]):.2f}"
+
+
 def test_pickle_round_trip():
     t = fnn.asarray(sample(np.float32))
     restored = pickle.loads(pickle.dumps(t))
@@ -247,3 +258,34 @@ def test_show_config(capsys):
     out = capsys.readouterr().out
     for field in ["fusednn", "cpu isa", "threads", "cuda built", "cuda available"]:
         assert field in out
+
+
+# ---------------------------------------------------------------- values of device tensors
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_reading_values_copies_to_the_host_on_any_device(device):
+    """item, float/int/bool, index, tolist, repr/str/format, iteration and pickling work on a device
+    tensor through a host copy (as torch); np.asarray of one stays refused."""
+    host = np.array([[1.5, -2.0, 3.25], [0.0, 4.0, -0.5]], np.float32)
+    t = fnn.asarray(host, device=device)
+    assert t.tolist() == host.tolist() and t.item(1, 2) == -0.5 and t.item(4) == 4.0
+    one = fnn.asarray(np.array([2.75], np.float32), device=device)
+    assert float(one) == 2.75 and int(one) == 2 and bool(one) and one.item() == 2.75
+    assert not bool(fnn.asarray(np.array(0.0), device=device))
+    assert [10, 20, 30][fnn.asarray(np.array(2), device=device)] == 30
+    assert f"{fnn.asarray(np.array(1 / 3), device=device):.4f}" == "0.3333"
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(t)
+    rows = list(t)
+    assert [r.device for r in rows] == [t.device] * 2
+    assert [r.tolist() for r in rows] == host.tolist()
+    cpu = fnn.asarray(host)
+    assert str(t) == str(cpu)
+    assert repr(t) == (repr(cpu) if device == "cpu" else repr(cpu)[:-1] + ", device='cuda:0')")
+    assert repr(fnn.asarray(np.array([1, 2], np.int32), device=device)).endswith(
+        "dtype=int32)" if device == "cpu" else "dtype=int32, device='cuda:0')")
+    for restored in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
+        assert restored.device == t.device and restored.tolist() == host.tolist()
+    if device != "cpu":
+        with pytest.raises(TypeError, match=r"\.cpu\(\)"):
+            np.asarray(t)

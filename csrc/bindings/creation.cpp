@@ -15,7 +15,7 @@ bool shares_memory(py::handle obj) { return py::isinstance<Tensor>(obj) || py::i
 // A copy of obj's data (in dtype if given): a cast of Tensors and arrays; the fresh tensor a sequence or
 // scalar converts to.
 Tensor copied(py::handle obj, py::handle dtype) {
-  const Tensor t = to_tensor(obj);
+  const Tensor t = any_device_tensor(obj);
   const DType dt = dtype.is_none() ? t.dtype() : dtype_from_py(dtype);
   if (!shares_memory(obj) && dt == t.dtype()) return t;
   GilRelease gil(t.numel());
@@ -27,7 +27,7 @@ py::object as_tensor(py::handle obj, py::handle dtype, py::handle copy) {
   const bool no_copy = !copy.is_none();
   if (no_copy && !shares_memory(obj))
     throw ValueError(cat("asarray: a ", Py_TYPE(obj.ptr())->tp_name, " needs a copy to become a tensor, but copy=False"));
-  const Tensor t = to_tensor(obj);
+  const Tensor t = any_device_tensor(obj);
   const DType dt = dtype.is_none() ? t.dtype() : dtype_from_py(dtype);
   if (dt != t.dtype()) {
     if (no_copy && shares_memory(obj))
@@ -49,7 +49,7 @@ Tensor full_of(py::handle shape, py::handle value, py::handle dtype) {
     GilRelease gil(dims.product());
     return full(dims, dt, v);
   }
-  const Tensor v = is_python_scalar(value) ? scalar_tensor(value, dt) : to_tensor(value);
+  const Tensor v = is_python_scalar(value) ? scalar_tensor(value, dt) : any_device_tensor(value);
   Tensor out = Tensor::empty(to_shape(shape), dt);
   GilRelease gil(out.numel());
   copy_into(out, v);

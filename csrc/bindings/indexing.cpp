@@ -36,8 +36,10 @@ IndexItem array_item(const py::array& a) {
 }
 
 IndexItem tensor_item(const Tensor& t) {
-  if (t.ndim() == 0 && is_integer(t.dtype()))
-    return IndexItem::integer(t.dtype() == DType::Int32 ? *t.data_as<int32_t>() : *t.data_as<int64_t>());
+  if (t.ndim() == 0 && is_integer(t.dtype())) {
+    const Tensor host = to_device(t, Device::cpu());  // a 0-d index acts as an int: its value is needed here
+    return IndexItem::integer(t.dtype() == DType::Int32 ? *host.data_as<int32_t>() : *host.data_as<int64_t>());
+  }
   return IndexItem::of_array(t);
 }
 
@@ -52,7 +54,7 @@ IndexItem to_item(py::handle obj) {
   }
   if (PyBool_Check(o)) return IndexItem::of_array(scalar_tensor(obj, DType::Bool));
   if (PyLong_Check(o)) return IndexItem::integer(to_index_int(obj));
-  if (py::isinstance<Tensor>(obj)) return tensor_item(cpu_tensor(obj.cast<const Tensor&>()));
+  if (py::isinstance<Tensor>(obj)) return tensor_item(obj.cast<const Tensor&>());
   if (py::isinstance<py::array>(obj)) {
     const py::array a = py::reinterpret_borrow<py::array>(obj);
     if (a.ndim() == 0 && a.dtype().kind() != 'b') return IndexItem::integer(to_index_int(a.attr("item")()));
@@ -91,7 +93,7 @@ int64_t advanced_work(const Tensor& x, const std::vector<IndexItem>& items) {
 // The value of an item assignment: Python scalars keep full precision (int64/float64/bool) since the
 // copy casts to the destination's dtype anyway; sequences go through NumPy's inference.
 Tensor value_tensor(py::handle value) {
-  if (py::isinstance<Tensor>(value)) return cpu_tensor(value.cast<const Tensor&>());
+  if (py::isinstance<Tensor>(value)) return value.cast<Tensor>();
   if (py::isinstance<py::array>(value)) return from_numpy(py::reinterpret_borrow<py::array>(value));
   if (PyBool_Check(value.ptr())) return scalar_tensor(value, DType::Bool);
   if (PyLong_Check(value.ptr())) return scalar_tensor(value, DType::Int64);
@@ -107,7 +109,7 @@ void scatter_py(const Tensor& x, py::handle key, py::handle value,
                 void (*op)(const Tensor&, const std::vector<IndexItem>&, const Tensor&)) {
   const std::vector<IndexItem> items = to_items(key);
   const Tensor v = value_tensor(value);
-  GilRelease gil(std::max(advanced_work(cpu_tensor(x), items), v.numel()));
+  GilRelease gil(std::max(advanced_work(x, items), v.numel()));
   op(x, items, v);
 }
 
@@ -123,17 +125,17 @@ void init_indexing(py::module_& m) {
   auto cls = py::reinterpret_borrow<py::class_<Tensor>>(m.attr("Tensor"));
   cls.def("__getitem__", [](const Tensor& x, py::handle key) {
     const std::vector<IndexItem> items = to_items(key);
-    GilRelease gil(advanced_work(cpu_tensor(x), items));
+    GilRelease gil(advanced_work(x, items));
     return index_get(x, items);
   });
   cls.def("__setitem__", [](const Tensor& x, py::handle key, py::handle value) { scatter_py(x, key, value, index_set); });
   m.def("_index_add", [](const Tensor& x, py::handle key, py::handle value) { scatter_py(x, key, value, index_add); },
         "x[key] += value with repeated indices accumulating (the backward of x[key]).");
-  m.def("nonzero", [](py::handle x) { return tensors_tuple(nonzero(to_tensor(x))); }, py::arg("a"));
-  m.def("argwhere", [](py::handle x) { return argwhere(to_tensor(x)); }, py::arg("a"));
+  m.def("nonzero", [](py::handle x) { return tensors_tuple(nonzero(any_device_tensor(x))); }, py::arg("a"));
+  m.def("argwhere", [](py::handle x) { return argwhere(any_device_tensor(x)); }, py::arg("a"));
   m.def("_take_rows", [](const Tensor& src, const Tensor& idx, const Tensor& out) {
     GilRelease gil(out.numel());
-    take_rows(cpu_tensor(src), cpu_tensor(idx), cpu_tensor(out));
+    take_rows(src, idx, out);
   }, "out[i] = src[idx[i]] row by row, into the existing buffer out (fit's batch gather).");
 }
 

@@ -1,6 +1,6 @@
 // Python bindings of the linear family: _linear_forward and _linear_backward (fusednn/linear.h), one call
-// per direction of nn.Linear. The activation comes as its integer code (Activation's value, 0 for none;
-// _linear_activation_codes maps the names), so no string is parsed per call.
+// per direction of nn.Linear, on the host or on the tensors' CUDA device. The activation comes as its integer
+// code (Activation's value, 0 for none; _linear_activation_codes maps the names), so no string is parsed per call.
 #include <optional>
 #include <utility>
 
@@ -26,7 +26,7 @@ bool big(const Tensor& x, const Tensor& weight) {
   return x.ndim() == 2 && weight.ndim() == 2 && x.shape(0) * x.shape(1) * weight.shape(0) >= kReleaseWork;
 }
 
-Tensor optional_tensor(py::handle obj) { return obj.is_none() ? Tensor{} : to_tensor(obj); }
+Tensor optional_tensor(py::handle obj) { return obj.is_none() ? Tensor{} : any_device_tensor(obj); }
 
 py::object tensor_or_none(Tensor t) { return t.defined() ? py::cast(std::move(t)) : py::none(); }
 
@@ -37,7 +37,7 @@ void init_linear(py::module_& m) {
   m.def(
       "_linear_forward",
       [](py::handle x, py::handle weight, py::handle bias, int act, double leaky_slope, bool keep_z) -> py::object {
-        const Tensor tx = to_tensor(x), tw = to_tensor(weight), tb = optional_tensor(bias);
+        const Tensor tx = any_device_tensor(x), tw = any_device_tensor(weight), tb = optional_tensor(bias);
         const Activation a = activation_code(act);
         Tensor z;
         Tensor y;
@@ -55,7 +55,8 @@ void init_linear(py::module_& m) {
       "_linear_backward",
       [](py::handle dy, py::handle x, py::handle weight, py::handle saved, int act, double leaky_slope, bool need_dx,
          bool need_dweight, bool need_dbias) {
-        const Tensor tdy = to_tensor(dy), tx = to_tensor(x), tw = to_tensor(weight), ts = optional_tensor(saved);
+        const Tensor tdy = any_device_tensor(dy), tx = any_device_tensor(x), tw = any_device_tensor(weight),
+                     ts = optional_tensor(saved);
         const Activation a = activation_code(act);
         LinearGrads g;
         {

@@ -1,11 +1,16 @@
 // Python bindings of the optim family: _optim_step(algo, plans) runs one fused step over every parameter
-// group (reading each parameter's .grad, skipping None), and the clipping passes _global_norm, _scale_,
-// _clamp_ over lists of gradients.
+// group (reading each parameter's .grad, skipping None) on the parameters' devices, _optim_state_buffers
+// makes an optimizer's flat state, and the clipping passes _global_norm, _scale_, _clamp_ run over lists of
+// gradients on one device.
+#include <pybind11/stl.h>
+
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bindings/convert.h"
+#include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/optim.h"
 
@@ -68,28 +73,50 @@ unsigned required_states(OptimAlgo algo, const OptimHyper& h) {
   }
 }
 
-void check_same(const Tensor& param, const Tensor& other, const char* what, size_t index) {
-  if (other.dtype() != param.dtype() || other.shape() != param.shape())
-    throw ValueError(cat("optimizer step: parameter ", index, " has dtype ", dtype_name(param.dtype()),
-                         " and ", param.numel(), " elements, but its ", what, " has dtype ",
-                         dtype_name(other.dtype()), " and ", other.numel(), " elements"));
-  if (!other.is_contiguous() || !other.device().is_cpu())
-    throw ValueError(cat("optimizer step: the ", what, " of parameter ", index, " is not a contiguous CPU tensor"));
+// ValueError unless `other` (the gradient) matches its parameter in dtype, size and device, contiguously.
+void check_gradient(const Tensor& param, const Tensor& grad, size_t index) {
+  if (grad.dtype() != param.dtype() || grad.shape() != param.shape())
+    throw ValueError(cat("optimizer step: parameter ", index, " has dtype ", dtype_name(param.dtype()), " and ",
+                         param.numel(), " elements, but its gradient has dtype ", dtype_name(grad.dtype()), " and ",
+                         grad.numel(), " elements"));
+  if (grad.device() != param.device())
+    throw ValueError(cat("optimizer step: parameter ", index, " is on ", device_name(param.device()),
+                         " but its gradient is on ", device_name(grad.device())));
+  if (!grad.is_contiguous()) throw ValueError(cat("optimizer step: the gradient of parameter ", index, " is not contiguous"));
 }
 
-// Adds one group's parameters that have a gradient to `slots`. A plan is (group dict, params, states,
-// scalars): states holds up to 3 lists of state tensors aligned with params (or None), scalars is a
-// float64 (len(params), 2) tensor of step counts and NAdam products.
-void add_group(OptimAlgo algo, const py::tuple& plan, int index, std::vector<OptimHyper>& hypers,
-               std::vector<OptimSlot>& slots, std::vector<Tensor>& keep) {
-  hypers.push_back(hyper(plan[0].cast<py::dict>()));
-  const unsigned required = required_states(algo, hypers.back());
+// Whether a state buffer can serve its parameter as it is now: false when the parameter has since moved
+// to another device or changed dtype in place (Module.to); ValueError when it cannot be its state at all.
+bool state_fits(const Tensor& param, const Tensor& state, size_t index) {
+  if (state.shape() != param.shape() || !state.is_contiguous())
+    throw ValueError(cat("optimizer step: the optimizer state of parameter ", index, " has shape ", state.shape(),
+                         " (or is not contiguous); the parameter has shape ", param.shape()));
+  return state.device() == param.device() && state.dtype() == param.dtype();
+}
+
+// One step's work: the slots (with the device of each), and what must stay alive or be written.
+struct StepPlan {
+  std::vector<OptimHyper> hypers;
+  std::vector<OptimSlot> slots;
+  std::vector<Device> devices;  // devices[i]: where slot i's memory is
+  std::vector<Tensor> params;   // written by the step
+  std::vector<Tensor> grads;    // kept alive while the GIL is released (data pointers are stable)
+};
+
+// Adds one group's parameters that have a gradient to the plan. A plan is (group dict, params, states,
+// scalars): states holds up to 3 lists of state tensors aligned with params (or None), scalars is a host
+// float64 (len(params), 2) tensor of step counts and NAdam products. Returns false when some state buffer
+// no longer fits its parameter (see state_fits); nothing has been written then.
+bool add_group(OptimAlgo algo, const py::tuple& plan, int index, StepPlan& out) {
+  out.hypers.push_back(hyper(plan[0].cast<py::dict>()));
+  const unsigned required = required_states(algo, out.hypers.back());
   const auto params = plan[1].cast<py::list>();
   const auto states = plan[2].cast<py::sequence>();
   const Tensor& scalars = plan[3].cast<const Tensor&>();
   if (states.size() > 3 || scalars.dtype() != DType::Float64 || !scalars.is_contiguous() ||
-      scalars.numel() != 2 * static_cast<int64_t>(params.size()))
+      !scalars.device().is_cpu() || scalars.numel() != 2 * static_cast<int64_t>(params.size()))
     throw ValueError("optimizer step: malformed optimizer state (scalars or state lists)");
+  bool fits = true;
   for (size_t j = 0; j < params.size(); ++j) {
     const py::handle p = params[j];
     const py::object g = p.attr("grad");
@@ -98,32 +125,61 @@ void add_group(OptimAlgo algo, const py::tuple& plan, int index, std::vector<Opt
     if (!is_floating(param.dtype()))
       throw TypeError(cat("optimizer step: parameter ", j, " has dtype ", dtype_name(param.dtype()),
                           "; only float32 and float64 parameters can be optimized"));
-    if (!param.is_contiguous() || !param.device().is_cpu())
-      throw ValueError(cat("optimizer step: parameter ", j, " is not a contiguous CPU tensor"));
-    keep.push_back(to_tensor(g));
-    const Tensor& grad = keep.back();
-    check_same(param, grad, "gradient", j);
-    param.prepare_write("optimizer step: parameter");
-    OptimSlot s{param.data(), grad.data(), {nullptr, nullptr, nullptr}, scalars.data_as<double>() + 2 * j,
-                param.numel(), param.dtype(), index};
+    if (!param.is_contiguous()) throw ValueError(cat("optimizer step: parameter ", j, " is not contiguous"));
+    out.grads.push_back(any_device_tensor(g));
+    check_gradient(param, out.grads.back(), j);
+    OptimSlot s{param.data(), out.grads.back().data(), {nullptr, nullptr, nullptr},
+                scalars.data_as<double>() + 2 * j, param.numel(), param.dtype(), index};
     for (size_t k = 0; k < states.size(); ++k) {
       if (states[k].is_none()) continue;
       const Tensor& st = states[k].cast<py::list>()[j].cast<const Tensor&>();
-      check_same(param, st, "optimizer state", j);
+      fits = state_fits(param, st, j) && fits;
       s.state[k] = st.data();
     }
     for (int k = 0; k < 3; ++k)
       if ((required >> k & 1u) && s.state[k] == nullptr)
         throw ValueError(cat("optimizer step: the group's options need optimizer state buffer ", k,
                              ", which the optimizer did not allocate"));
-    slots.push_back(s);
+    out.slots.push_back(s);
+    out.devices.push_back(param.device());
+    out.params.push_back(param);
   }
+  return fits;
+}
+
+// One buffer per (device, dtype) of the parameters, every element `fill`, and a view of it shaped like each
+// parameter, view starts 16 elements apart (64-byte aligned float32): an optimizer's state for one name.
+std::vector<Tensor> state_buffers(const py::sequence& seq, double fill_value) {
+  constexpr int64_t kAlign = 16;
+  std::vector<Tensor> params;
+  for (const auto& p : seq) params.push_back(any_device_tensor(p));
+  std::vector<Tensor> views(params.size());
+  const auto rounded = [](int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; };
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (views[i].defined()) continue;
+    const Device device = params[i].device();
+    const DType dtype = params[i].dtype();
+    const auto shares = [&](const Tensor& p) { return p.device() == device && p.dtype() == dtype; };
+    int64_t total = 0;
+    for (size_t j = i; j < params.size(); ++j)
+      if (shares(params[j])) total += rounded(params[j].numel());
+    const Tensor buffer = Tensor::empty(Dims{total}, dtype, device);
+    fill(buffer, fill_value);
+    int64_t offset = 0;
+    for (size_t j = i; j < params.size(); ++j) {
+      if (!shares(params[j])) continue;
+      const Dims& shape = params[j].shape();
+      views[j] = buffer.as_strided(shape, contiguous_strides(shape), buffer.offset() + offset);
+      offset += rounded(params[j].numel());
+    }
+  }
+  return views;
 }
 
 std::vector<Tensor> tensor_list(const py::sequence& seq) {
   std::vector<Tensor> out;
   out.reserve(seq.size());
-  for (const auto& item : seq) out.push_back(to_tensor(item));
+  for (const auto& item : seq) out.push_back(any_device_tensor(item));
   return out;
 }
 
@@ -140,17 +196,31 @@ void init_optim(py::module_& m) {
       "_optim_step",
       [](const std::string& algo_name, const py::list& plans) {
         const OptimAlgo algo = parse_algo(algo_name);
-        std::vector<OptimHyper> hypers;
-        std::vector<OptimSlot> slots;
-        std::vector<Tensor> keep;  // the gradients stay alive while the GIL is released (data pointers are stable)
+        StepPlan plan;
+        bool fits = true;
         for (size_t i = 0; i < plans.size(); ++i)
-          add_group(algo, plans[i].cast<py::tuple>(), static_cast<int>(i), hypers, slots, keep);
+          fits = add_group(algo, plans[i].cast<py::tuple>(), static_cast<int>(i), plan) && fits;
+        if (!fits) return false;
+        for (const Tensor& p : plan.params) p.prepare_write("optimizer step: parameter");
         int64_t work = 0;
-        for (const auto& s : slots) work += s.numel;
+        for (const auto& s : plan.slots) work += s.numel;
         GilRelease gil(work);
-        optim_step(algo, hypers, slots);
+        // One fused step per device the parameters are on (one launch on each CUDA device).
+        std::vector<Device> done;
+        for (const Device device : plan.devices) {
+          if (std::find(done.begin(), done.end(), device) != done.end()) continue;
+          done.push_back(device);
+          std::vector<OptimSlot> here;
+          for (size_t i = 0; i < plan.slots.size(); ++i)
+            if (plan.devices[i] == device) here.push_back(plan.slots[i]);
+          optim_step(algo, plan.hypers, here, device);
+        }
+        return true;
       },
-      "One fused optimizer step over every group's parameters that have a gradient.");
+      "One fused optimizer step over every group's parameters that have a gradient. Returns False, having "
+      "changed nothing, when a state buffer is not on its parameter's device or in its dtype.");
+  m.def("_optim_state_buffers", &state_buffers, py::arg("params"), py::arg("fill"),
+        "Views shaped like each parameter into one new buffer per (device, dtype), filled with `fill`.");
   m.def(
       "_global_norm",
       [](const py::sequence& tensors, double p) {

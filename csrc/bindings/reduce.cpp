@@ -27,7 +27,7 @@ void init_reduce(py::module_& m) {
       "_reduce",
       [](const std::string& name, py::handle x, py::handle axis, py::handle dtype, bool keepdims, double ddof) {
         const ReduceOp op = parse_op(name);
-        const Tensor t = to_tensor(x);
+        const Tensor t = any_device_tensor(x);
         const Dims axes = to_axes(axis, t.ndim());
         const std::optional<DType> dt = optional_dtype(dtype);
         if (dt && (op == ReduceOp::Max || op == ReduceOp::Min || op == ReduceOp::All || op == ReduceOp::Any))
@@ -40,7 +40,7 @@ void init_reduce(py::module_& m) {
   m.def(
       "_argreduce",
       [](bool is_max, py::handle x, py::handle axis, bool keepdims) {
-        const Tensor t = to_tensor(x);
+        const Tensor t = any_device_tensor(x);
         std::optional<int> a;
         if (!axis.is_none()) a = to_axis(axis, t.ndim());
         GilRelease gil(t.numel());

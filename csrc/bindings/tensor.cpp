@@ -52,8 +52,9 @@ void init_tensor(py::module_& m) {
   py::class_<Tensor> cls(m, "Tensor", py::dynamic_attr(), py::buffer_protocol(),
                          "An n-dimensional array on a device, with NumPy semantics and autograd.");
   cls.attr("__module__") = "fusednn";
-  cls.def(py::init([](py::handle data) { return to_tensor(data); }), py::arg("data"),
-          "Tensor(data): a tensor viewing `data` (a Tensor or NumPy array, zero-copy) or holding a copy of it.");
+  cls.def(py::init([](py::handle data) { return any_device_tensor(data); }), py::arg("data"),
+          "Tensor(data): a tensor viewing `data` (a Tensor on any device or a NumPy array, zero-copy) or "
+          "holding a copy of it.");
   cls.def_buffer(&buffer_of);
   cls.def_property_readonly("shape", [](const Tensor& t) { return dims_tuple(t.shape()); });
   cls.def_property_readonly("ndim", &Tensor::ndim);
@@ -112,12 +113,16 @@ void init_tensor(py::module_& m) {
   // For autograd, once per leaf gradient: leaf.grad += grad, out of place. `shared` holds the id()s of
   // gradient tensors already handed out (or the caller's); those, non-contiguous ones and ones of another
   // dtype are copied (cast to the leaf's dtype), so no two .grad tensors share memory.
+  // The gradient lands on the leaf's device (moved there when backward produced it elsewhere).
   m.def("_accumulate_grad", [](py::handle leaf, py::handle grad, py::set shared) {
     static PyObject* grad_name = PyUnicode_InternFromString("grad");  // kept for the process's lifetime
-    const Tensor& l = cpu_tensor(leaf.cast<const Tensor&>());
-    const Tensor& g = cpu_tensor(grad.cast<const Tensor&>());
+    const Tensor& l = leaf.cast<const Tensor&>();
+    const Tensor& g = grad.cast<const Tensor&>();
     py::object fresh = py::reinterpret_borrow<py::object>(grad);
-    if (g.dtype() != l.dtype())
+    if (g.device() != l.device()) {
+      const Tensor moved = to_device(g, l.device());  // a new C-contiguous tensor
+      fresh = py::cast(moved.dtype() == l.dtype() ? moved : astype(moved, l.dtype()));
+    } else if (g.dtype() != l.dtype())
       fresh = py::cast(astype(g, l.dtype()));
     else if (shared.contains(py::reinterpret_steal<py::object>(PyLong_FromVoidPtr(grad.ptr()))) || !g.is_contiguous())
       fresh = py::cast(astype(g, g.dtype()));  // a C-contiguous copy
@@ -127,6 +132,16 @@ void init_tensor(py::module_& m) {
     const py::object total = old.is_none() ? fresh : py::reinterpret_steal<py::object>(PyNumber_Add(old.ptr(), fresh.ptr()));
     if (!total || PyObject_SetAttr(leaf.ptr(), grad_name, total.ptr()) != 0) throw py::error_already_set();
   });
+  // For Module.to: the tensor object `dst` takes src's storage, shape, strides, dtype and device, so every
+  // reference to dst (a layer's attribute, an optimizer's parameter list) sees the moved or cast data. It
+  // counts as an in-place write: dst's version ends above its old one, so a graph that saved dst refuses
+  // to run backward on the new data.
+  m.def("_set_data", [](py::handle dst, const Tensor& src) {
+    Tensor& d = dst.cast<Tensor&>();
+    const uint64_t before = d.storage()->version();
+    d = src;
+    d.storage()->bump_version_past(before);
+  }, py::arg("dst"), py::arg("src"), "Make dst a view of src's memory, in place (dst's identity stays).");
 }
 
 }  // namespace fusednn::bind

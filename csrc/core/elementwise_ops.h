@@ -11,11 +11,7 @@
 
 #include "fusednn/elementwise.h"
 
-#ifdef __CUDACC__
-#define FUSEDNN_HD __host__ __device__
-#else
-#define FUSEDNN_HD
-#endif
+#include "core/hd.h"
 
 namespace fusednn {
 

@@ -143,6 +143,12 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_
   return std::shared_ptr<Storage>(new Storage(data, nbytes, 0, std::move(owner), device, writable));
 }
 
+void Storage::bump_version_past(uint64_t v) {
+  uint64_t current = version_.load(std::memory_order_relaxed);
+  // retried only when another thread bumped the version in between (or the weak exchange failed spuriously)
+  while (!version_.compare_exchange_weak(current, (current > v ? current : v) + 1, std::memory_order_relaxed)) {}
+}
+
 Storage::~Storage() {
   if (capacity_ == 0) return;
   if (device_.is_cpu()) cpu_allocator::release(data_, capacity_);

@@ -1,10 +1,12 @@
-// Activation driver: dtype rules, shape checks, output allocation and threading around the per-ISA
-// kernels of activation_loops.cpp (elementwise ones through for_each_element; softmax by slices).
+// Activation driver: dtype rules, shape checks, devices, output allocation and threading around the per-ISA
+// kernels of activation_loops.cpp (elementwise ones through for_each_element; softmax by slices), or the
+// CUDA kernels (cuda/activation.cu) for tensors on a device.
 #include <algorithm>
 
+#include "core/activation_ops.h"
 #include "core/loop.h"
 #include "cpu/activation_kernels.h"
-#include "fusednn/creation.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
@@ -32,10 +34,6 @@ int64_t act_cost(ActKind kind) {
     case ActKind::Gelu: return 40;
     default: return 10;
   }
-}
-
-template <class Fn> decltype(auto) visit_float(DType d, Fn&& fn) {
-  return d == DType::Float32 ? fn(float{}) : fn(double{});
 }
 
 // Splits shape around axis into (outer, C, inner).
@@ -75,7 +73,11 @@ bool act_backward_uses_output(ActKind kind) {
 Tensor activation(ActKind kind, const Tensor& x, const ActParams& params) {
   const DType dt = compute_dtype(x.dtype());
   const Tensor in = as_dtype(x, dt);
-  Tensor y = Tensor::empty(x.shape(), dt);
+  Tensor y = Tensor::empty(x.shape(), dt, x.device());
+  if (!x.device().is_cpu()) {
+    cuda::activation(kind, y, in, params);
+    return y;
+  }
   const InnerLoop loop = visit_float(dt, [&](auto t) { return table<decltype(t)>().forward[static_cast<int>(kind)]; });
   for_each_element(x.shape(), {&y, &in}, loop, &params, act_cost(kind));
   return y;
@@ -83,9 +85,14 @@ Tensor activation(ActKind kind, const Tensor& x, const ActParams& params) {
 
 Tensor activation_backward(ActKind kind, const Tensor& dy, const Tensor& saved, const ActParams& params) {
   check_same_shape("activation backward", dy, saved);
+  const Device device = common_device("activation backward", {&dy, &saved});
   const DType dt = compute_dtype(saved.dtype());
-  const Tensor s = as_dtype(saved, dt), g = as_dtype(dy, dt);
-  Tensor dx = Tensor::empty(saved.shape(), dt);
+  const Tensor s = to_device(as_dtype(saved, dt), device), g = to_device(as_dtype(dy, dt), device);
+  Tensor dx = Tensor::empty(saved.shape(), dt, device);
+  if (!device.is_cpu()) {
+    cuda::activation_backward(kind, dx, g, s, params);
+    return dx;
+  }
   const InnerLoop loop = visit_float(dt, [&](auto t) { return table<decltype(t)>().backward[static_cast<int>(kind)]; });
   for_each_element(saved.shape(), {&dx, &g, &s}, loop, &params, act_cost(kind));
   return dx;
@@ -94,10 +101,14 @@ Tensor activation_backward(ActKind kind, const Tensor& dy, const Tensor& saved, 
 Tensor softmax(const Tensor& x, int axis, bool log) {
   const DType dt = compute_dtype(x.dtype());
   const Tensor in = contiguous(as_dtype(x, dt));
-  Tensor y = Tensor::empty(x.shape(), dt);
+  Tensor y = Tensor::empty(x.shape(), dt, x.device());
   if (x.numel() == 0) return y;
   int64_t outer, C, inner;
   split_axis(x.shape(), axis, &outer, &C, &inner);
+  if (!x.device().is_cpu()) {
+    cuda::softmax(y, in, outer, C, inner, log);
+    return y;
+  }
   visit_float(dt, [&](auto t) {
     using T = decltype(t);
     const auto kernel = table<T>().softmax_forward[log];
@@ -109,13 +120,19 @@ Tensor softmax(const Tensor& x, int axis, bool log) {
 }
 
 Tensor softmax_backward(const Tensor& dy, const Tensor& y, int axis, bool log) {
-  check_same_shape(log ? "log_softmax backward" : "softmax backward", dy, y);
+  const char* name = log ? "log_softmax backward" : "softmax backward";
+  check_same_shape(name, dy, y);
+  const Device device = common_device(name, {&dy, &y});
   const DType dt = compute_dtype(y.dtype());
-  const Tensor yc = contiguous(as_dtype(y, dt)), g = contiguous(as_dtype(dy, dt));
-  Tensor dx = Tensor::empty(y.shape(), dt);
+  const Tensor yc = contiguous(to_device(as_dtype(y, dt), device)), g = contiguous(to_device(as_dtype(dy, dt), device));
+  Tensor dx = Tensor::empty(y.shape(), dt, device);
   if (y.numel() == 0) return dx;
   int64_t outer, C, inner;
   split_axis(y.shape(), axis, &outer, &C, &inner);
+  if (!device.is_cpu()) {
+    cuda::softmax_backward(dx, g, yc, outer, C, inner, log);
+    return dx;
+  }
   visit_float(dt, [&](auto t) {
     using T = decltype(t);
     const auto kernel = table<T>().softmax_backward[log];
@@ -157,6 +174,7 @@ std::pair<Tensor, Tensor> bias_act_backward(Activation act, const Tensor& dy, co
       throw TypeError(cat("bias_act_backward: saved tensor is ", dtype_name(saved.dtype()), " but dy is ",
                           dtype_name(dy.dtype())));
   }
+  const Device device = common_device("bias_act_backward", {&dy, &saved, &db});
   const int64_t M = dy.shape(0), N = dy.shape(1);
   Tensor bias_grad = db;
   if (bias_grad.defined()) {
@@ -165,17 +183,40 @@ std::pair<Tensor, Tensor> bias_act_backward(Activation act, const Tensor& dy, co
                            ", got shape ", bias_grad.shape(), " ", dtype_name(bias_grad.dtype())));
     bias_grad.prepare_write("bias_act_backward: db");
   } else {
-    bias_grad = full(Dims{N}, dy.dtype(), 0.0);
+    bias_grad = Tensor::empty(Dims{N}, dy.dtype(), device);
+    fill(bias_grad, 0.0);
   }
   const Tensor g = contiguous(dy), s = reads_saved ? contiguous(saved) : Tensor{};
-  Tensor dz = Tensor::empty(dy.shape(), dy.dtype());
+  Tensor dz = Tensor::empty(dy.shape(), dy.dtype(), device);
   if (M == 0 || N == 0) return {dz, bias_grad};
+  if (!device.is_cpu()) {
+    cuda::bias_act_backward(act, g, s, dz, bias_grad, leaky_slope);
+    return {dz, bias_grad};
+  }
   visit_float(dy.dtype(), [&](auto t) {
     using T = decltype(t);
     bias_act_backward<T>(act, M, N, g.data_as<T>(), reads_saved ? s.data_as<T>() : nullptr, dz.data_as<T>(),
                          bias_grad.data_as<T>(), static_cast<T>(leaky_slope));
   });
   return {dz, bias_grad};
+}
+
+Tensor activation_reference(ActKind kind, const Tensor& x_or_saved, const Tensor& dy, const ActParams& params) {
+  require_cpu("activation_reference", {&x_or_saved, &dy});
+  const DType dt = compute_dtype(x_or_saved.dtype());
+  const Tensor s = contiguous(as_dtype(x_or_saved, dt));
+  if (dy.defined()) check_same_shape("activation_reference", dy, x_or_saved);
+  const Tensor g = dy.defined() ? contiguous(as_dtype(dy, dt)) : Tensor{};
+  Tensor out = Tensor::empty(s.shape(), dt);
+  visit_float(dt, [&](auto t) {
+    using T = decltype(t);
+    act::visit_kind<T>(kind, params, [&](auto f) {
+      const T* sp = s.data_as<T>();
+      T* op = out.data_as<T>();
+      for (int64_t i = 0; i < s.numel(); ++i) op[i] = g.defined() ? f.bwd(g.data_as<T>()[i], sp[i]) : f.fwd(sp[i]);
+    });
+  });
+  return out;
 }
 
 }  // namespace fusednn

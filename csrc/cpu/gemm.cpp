@@ -318,6 +318,12 @@ template void gemm_integer<int32_t>(int64_t, int64_t, int64_t, MatView<const int
 template void gemm_integer<int64_t>(int64_t, int64_t, int64_t, MatView<const int64_t>, MatView<const int64_t>,
                                     MatView<int64_t>);
 
+namespace {
+std::atomic<bool> tf32_allowed{false};
+}  // namespace
+void set_allow_tf32(bool allow) { tf32_allowed.store(allow, std::memory_order_relaxed); }
+bool allow_tf32() { return tf32_allowed.load(std::memory_order_relaxed); }
+
 double fma_peak_gflops(int threads, double seconds) {
   using Clock = std::chrono::steady_clock;
   const cpu::GemmKernels& k = active_kernels();

@@ -2,13 +2,15 @@
 // arrays that index some of its dims; those gather or scatter blocks of the remaining dims:
 //   out[pre, b, post] = view[pre, idx_1[b], ..., idx_k[b], post]
 // Block copies are memcpy when both sides are contiguous, else typed strided loops; index_add adds
-// blocks instead (duplicates accumulate: the backward of a gather).
+// blocks instead (duplicates accumulate: the backward of a gather). On a CUDA device the offset table and
+// the moves run as kernels (cuda/indexing.cu); index arrays may be on the host or on that device.
 #include "fusednn/indexing.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "core/loop.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
@@ -32,10 +34,18 @@ void resolve_slice(int64_t len, int64_t* start, int64_t* stop, int64_t step) {
 namespace {
 
 using Kind = IndexItem::Kind;
+using Move = IndexMove;
 
-// The gather/scatter and nonzero kernels read memory on the host.
+// The nonzero scan reads memory on the host.
 void require_cpu(const Tensor& x, const char* op) {
   if (!x.device().is_cpu()) throw NotImplementedError(cat(op, ": only CPU tensors are supported"));
+}
+
+// Index arrays may live on the host or on the indexed tensor's device (as in torch), nowhere else.
+void check_index_device(const char* op, const Tensor& idx, const Tensor& x) {
+  if (!idx.device().is_cpu() && idx.device() != x.device())
+    throw ValueError(cat(op, ": index arrays must be on cpu or on the indexed tensor's device ",
+                         device_name(x.device()), ", but found one on ", device_name(idx.device())));
 }
 
 // Calls f(offset) for every element of shape, in C order, with offset = sum(pos * strides).
@@ -123,16 +133,18 @@ int dims_consumed(const IndexItem& it) {
   }
 }
 
-void add_array(Parsed& p, const Tensor& a, int* dim, int* axis) {
-  require_cpu(a, "advanced indexing");
+void add_array(Parsed& p, const Tensor& array, int* dim, int* axis) {
+  check_index_device("advanced indexing", array, p.view);
   Tensor& v = p.view;
-  if (a.dtype() != DType::Bool) {
-    if (!is_integer(a.dtype())) throw IndexError("arrays used as indices must be of integer (or boolean) type");
-    p.arrays.push_back({*dim, *axis, a});
+  if (array.dtype() != DType::Bool) {
+    if (!is_integer(array.dtype())) throw IndexError("arrays used as indices must be of integer (or boolean) type");
+    p.arrays.push_back({*dim, *axis, array});
     ++*dim;
     ++*axis;
     return;
   }
+  // A mask's true positions decide the result's size, so the host needs them: a device mask comes over.
+  const Tensor a = to_device(array, Device::cpu());
   if (a.ndim() == 0) {  // a 0-d bool adds an axis of length 1 (true) or 0 (false)
     v = v.unsqueeze(*dim);
     const bool on = *a.data_as<bool>();
@@ -214,20 +226,6 @@ Parsed parse(const Tensor& x, const std::vector<IndexItem>& items) {
   return p;
 }
 
-// The gather/scatter plan: result shape pre + B + post; byte offsets into the view per b.
-struct Plan {
-  Dims pre_shape, pre_strides;           // the view's dims before the insertion point (bytes)
-  Dims post_shape, post_strides;         // and after it
-  Dims bshape;                           // broadcast shape of the index arrays
-  Tensor offsets;                        // int64 view byte offset of each b (cached allocator memory)
-  Dims result_shape() const {
-    Dims s = pre_shape;
-    for (int64_t d : bshape) s.push_back(d);
-    for (int64_t d : post_shape) s.push_back(d);
-    return s;
-  }
-};
-
 Dims broadcast_index_shapes(const std::vector<ArrayIndex>& arrays) {
   Dims b;
   try {
@@ -267,10 +265,49 @@ void add_offsets(const ArrayIndex& a, const Tensor& view, const Dims& bshape, bo
   });
 }
 
-Plan make_plan(const Parsed& p) {
+// idx[b] (C order over its shape), read from wherever idx lives: for error messages.
+int64_t index_at(const Tensor& idx, int64_t b) {
+  int64_t at = idx.offset();
+  for (int d = idx.ndim() - 1; d >= 0; --d) {
+    at += b % idx.shape(d) * idx.stride(d);
+    b /= idx.shape(d);
+  }
+  const Tensor one = to_device(idx.as_strided(Dims{}, Dims{}, at), Device::cpu());
+  return one.dtype() == DType::Int32 ? *one.data_as<int32_t>() : *one.data_as<int64_t>();
+}
+
+// The offset table built on the view's device from index arrays some of which live there. Each array's
+// first out-of-range position is recorded on the device and read back (one wait) before anything is
+// written, so the error is the one the host path raises.
+Tensor device_offsets(const Parsed& p, const Dims& bshape) {
+  const Device device = p.view.device();
+  const int64_t nb = bshape.product(), k = static_cast<int64_t>(p.arrays.size());
+  Tensor offsets = Tensor::empty(Dims{nb}, DType::Int64, device);
+  if (nb == 0) return offsets;
+  Tensor first_bad = Tensor::empty(Dims{k}, DType::Int64);
+  std::fill(first_bad.data_as<int64_t>(), first_bad.data_as<int64_t>() + k, nb);
+  first_bad = to_device(first_bad, device);
+  std::vector<Tensor> idx;
+  for (const ArrayIndex& a : p.arrays) {
+    idx.push_back(to_device(a.idx, device).expand(bshape));
+    cuda::index_offsets(offsets, idx.back(), p.view.shape(a.dim),
+                        p.view.stride(a.dim) * static_cast<int64_t>(p.view.itemsize()), idx.size() == 1,
+                        first_bad.data_as<int64_t>() + idx.size() - 1);
+  }
+  first_bad = to_device(first_bad, Device::cpu());
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t b = first_bad.data_as<int64_t>()[j];
+    if (b < nb)
+      throw IndexError(cat("index ", index_at(idx[j], b), " is out of bounds for axis ", p.arrays[j].axis,
+                           " with size ", p.view.shape(p.arrays[j].dim)));
+  }
+  return offsets;
+}
+
+IndexPlan make_plan(const Parsed& p) {
   const Tensor& v = p.view;
   const int64_t item = static_cast<int64_t>(v.itemsize());
-  Plan plan;
+  IndexPlan plan;
   plan.bshape = broadcast_index_shapes(p.arrays);
   int rest = 0;  // remaining dims seen so far
   for (int d = 0; d < v.ndim(); ++d) {
@@ -280,9 +317,16 @@ Plan make_plan(const Parsed& p) {
     (pre ? plan.pre_shape : plan.post_shape).push_back(v.shape(d));
     (pre ? plan.pre_strides : plan.post_strides).push_back(v.stride(d) * item);
   }
+  const bool host_arrays = std::all_of(p.arrays.begin(), p.arrays.end(),
+                                      [](const ArrayIndex& a) { return a.idx.device().is_cpu(); });
+  if (!host_arrays) {
+    plan.offsets = device_offsets(p, plan.bshape);
+    return plan;
+  }
   plan.offsets = Tensor::empty(Dims{plan.bshape.product()}, DType::Int64);
   int64_t* offsets = plan.offsets.data_as<int64_t>();
   for (const ArrayIndex& a : p.arrays) add_offsets(a, v, plan.bshape, &a == &p.arrays[0], offsets);
+  plan.offsets = to_device(plan.offsets, v.device());
   return plan;
 }
 
@@ -410,16 +454,16 @@ void coalesce(Dims* shape, Dims* a, Dims* b) {
   *b = sb;
 }
 
-enum class Move { Gather, Set, Add };
-
 // Moves blocks between the view (indexed side) and `other` (shape pre + B + post): gathers into
 // other, or scatters from it (Set: assign, Add: accumulate). Scatters run in order on one thread, so
-// the last duplicate wins (Set) and duplicates accumulate without races (Add).
-void run(const Plan& plan, const Tensor& view, const Tensor& other, Move move) {
+// the last duplicate wins (Set) and duplicates accumulate without races (Add); the device kernels keep
+// both rules (cuda/indexing.cu).
+void run(const IndexPlan& plan, const Tensor& view, const Tensor& other, Move move) {
   const bool gather = move == Move::Gather;
   const int64_t nb = plan.bshape.product(), npre = plan.pre_shape.product();
   const int64_t block = plan.post_shape.product();
   if (nb == 0 || npre == 0 || block == 0) return;
+  if (!view.device().is_cpu()) return cuda::index_move(move, plan, view, other);
   const int64_t item = static_cast<int64_t>(view.itemsize());
   const int npd = plan.pre_shape.size(), nbd = plan.bshape.size();
   Dims other_pre, other_b, other_post;
@@ -477,11 +521,10 @@ void scatter(const Tensor& x, const std::vector<IndexItem>& items, const Tensor&
   const Parsed p = parse(x, items);
   if (p.arrays.empty())
     return move == Move::Add ? binary_inplace(BinaryOp::Add, p.view, value) : copy_into(p.view, value);
-  require_cpu(x, "advanced indexing");
-  const Plan plan = make_plan(p);
+  const IndexPlan plan = make_plan(p);
   const Dims shape = plan.result_shape();
-  Tensor src = value;
-  if (src.dtype() != x.dtype() || src.may_overlap(x)) src = astype(value, x.dtype());
+  Tensor src = to_device(value, x.device());  // a host value joins x's device, as copy_into's does
+  if (src.dtype() != x.dtype() || src.may_overlap(x)) src = astype(src, x.dtype());
   try {
     src = src.expand(shape);
   } catch (const ValueError&) {
@@ -493,12 +536,18 @@ void scatter(const Tensor& x, const std::vector<IndexItem>& items, const Tensor&
 
 }  // namespace
 
+Dims IndexPlan::result_shape() const {
+  Dims s = pre_shape;
+  for (int64_t d : bshape) s.push_back(d);
+  for (int64_t d : post_shape) s.push_back(d);
+  return s;
+}
+
 Tensor index_get(const Tensor& x, const std::vector<IndexItem>& items) {
   const Parsed p = parse(x, items);
   if (p.arrays.empty()) return p.view;
-  require_cpu(x, "advanced indexing");
-  const Plan plan = make_plan(p);
-  Tensor out = Tensor::empty(plan.result_shape(), x.dtype());
+  const IndexPlan plan = make_plan(p);
+  Tensor out = Tensor::empty(plan.result_shape(), x.dtype(), x.device());
   run(plan, p.view, out, Move::Gather);
   return out;
 }
@@ -511,9 +560,16 @@ void index_add(const Tensor& x, const std::vector<IndexItem>& items, const Tenso
   scatter(x, items, value, Move::Add);
 }
 
+// nonzero and argwhere of a device tensor copy it to the host, scan it there and move the result back: the
+// result's size depends on the data, so the host would wait for the device anyway.
 std::vector<Tensor> nonzero(const Tensor& x) {
   if (x.ndim() == 0)
     throw ValueError("Calling nonzero on 0d arrays is not allowed. Use atleast_1d(scalar).nonzero() instead.");
+  if (!x.device().is_cpu()) {
+    std::vector<Tensor> out = nonzero(to_device(x, Device::cpu()));
+    for (Tensor& t : out) t = to_device(t, x.device());
+    return out;
+  }
   const int64_t count = scan_nonzero(x, [](const int64_t*, int64_t) {});
   std::vector<Tensor> out;
   std::vector<int64_t*> cols;
@@ -528,6 +584,7 @@ std::vector<Tensor> nonzero(const Tensor& x) {
 }
 
 Tensor argwhere(const Tensor& x) {
+  if (!x.device().is_cpu()) return to_device(argwhere(to_device(x, Device::cpu())), x.device());
   const int nd = x.ndim();
   const int64_t count = scan_nonzero(x, [](const int64_t*, int64_t) {});
   Tensor out = Tensor::empty(Dims{count, nd}, DType::Int64);
@@ -537,7 +594,6 @@ Tensor argwhere(const Tensor& x) {
 }
 
 void take_rows(const Tensor& src, const Tensor& idx, const Tensor& out) {
-  require_cpu(src, "take_rows");
   if (src.ndim() == 0 || !src.is_contiguous() || !out.is_contiguous())
     throw ValueError("take_rows: src and out must be C-contiguous and at least 1-d");
   if (idx.ndim() != 1 || idx.dtype() != DType::Int64) throw TypeError("take_rows: idx must be a 1-d int64 tensor");
@@ -547,6 +603,19 @@ void take_rows(const Tensor& src, const Tensor& idx, const Tensor& out) {
   const Dims& o = out.shape();
   if (o.size() != s.size() || o[0] != idx.shape()[0] || !std::equal(s.begin() + 1, s.end(), o.begin() + 1))
     throw ValueError(cat("take_rows: out has shape ", o, "; expected (", idx.shape()[0], ", ...) with src's rows ", s));
+  const Device device = common_device("take_rows", {&src, &out});
+  check_index_device("take_rows", idx, src);
+  if (!device.is_cpu()) {  // the gather of src[idx] along axis 0, into out
+    IndexPlan plan;
+    try {
+      plan = make_plan(Parsed{src, {{0, 0, idx}}, 0});
+    } catch (const IndexError& e) {
+      throw IndexError(cat("take_rows: ", e.what()));
+    }
+    out.prepare_write("take_rows output");
+    run(plan, src, out, Move::Gather);
+    return;
+  }
   const int64_t n = s[0], count = idx.shape()[0];
   const int64_t row = count ? out.numel() / count * static_cast<int64_t>(src.itemsize()) : 0;
   const int64_t step = idx.strides()[0];  // in elements

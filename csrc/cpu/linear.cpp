@@ -1,30 +1,18 @@
-// Linear forward and backward drivers: validation, output allocation and the GEMM / bias_act_backward
+// Linear forward and backward drivers: validation, devices, output allocation and the GEMM / bias_act_backward
 // calls of fusednn/linear.h (the kernels are gemm's and activation's; on two threads the two backward
-// products run side by side, one per thread).
+// products run side by side, one per thread). Tensors on a CUDA device go to cuda/linear.cu's products.
 #include "fusednn/linear.h"
 
 #include <exception>
 
 #include "fusednn/activation.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
 
 namespace fusednn {
 namespace {
-
-template <class T>
-MatView<T> mat(const Tensor& t) {
-  return {t.data_as<T>(), t.stride(0), t.stride(1)};
-}
-
-template <class Fn>
-void visit_float(DType dtype, Fn&& fn) {
-  if (dtype == DType::Float32)
-    fn(float{});
-  else
-    fn(double{});
-}
 
 // `what` names the entry point in messages.
 void check_operands(const char* what, const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -78,11 +66,20 @@ void run_pair(const F& f, const G& g) {
 Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act, double leaky_slope,
                       Tensor* z) {
   check_operands("linear_forward", x, weight, bias);
+  const Device device = common_device("linear_forward", {&x, &weight, &bias});
   const int64_t M = x.shape(0), K = x.shape(1), N = weight.shape(0);
   const Tensor b = bias.defined() ? contiguous(bias) : Tensor{};
+  Tensor y = Tensor::empty({M, N}, x.dtype(), device);
+  if (!device.is_cpu()) {
+    cuda::linear_forward(y, x, weight, b, z ? Activation::None : act, leaky_slope);
+    if (z == nullptr) return y;
+    *z = y;
+    y = astype(*z, z->dtype());  // a copy, activated in place
+    cuda::linear_activation(y, act, leaky_slope);
+    return y;
+  }
   const Epilogue epilogue{b.defined() ? BiasMode::PerColumn : BiasMode::None, b.defined() ? b.data() : nullptr,
                           z ? Activation::None : act, leaky_slope};
-  Tensor y = Tensor::empty({M, N}, x.dtype());
   visit_float(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     gemm<T>(M, N, K, T(1), mat<const T>(x), mat<const T>(weight).t(), T(0), mat<T>(y), epilogue);
@@ -104,6 +101,7 @@ Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
 LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, const Tensor& saved,
                             Activation act, double leaky_slope, bool need_dx, bool need_dweight, bool need_dbias) {
   check_operands("linear_backward", x, weight, Tensor{});
+  const Device device = common_device("linear_backward", {&dy, &x, &weight, &saved});
   const int64_t M = x.shape(0), K = x.shape(1), N = weight.shape(0);
   if (dy.ndim() != 2 || dy.shape(0) != M || dy.shape(1) != N)
     throw ValueError(cat("linear_backward: dy has shape ", dy.shape(), ", expected ", Dims{M, N}));
@@ -116,8 +114,12 @@ LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& wei
     dz = d;
     if (need_dbias) grads.dbias = db;
   }
-  if (need_dx) grads.dx = Tensor::empty({M, K}, x.dtype());
-  if (need_dweight) grads.dweight = Tensor::empty({N, K}, x.dtype());
+  if (need_dx) grads.dx = Tensor::empty({M, K}, x.dtype(), device);
+  if (need_dweight) grads.dweight = Tensor::empty({N, K}, x.dtype(), device);
+  if (!device.is_cpu()) {
+    cuda::linear_backward(dz, x, weight, grads.dx, grads.dweight);
+    return grads;
+  }
   visit_float(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     auto dx = [&] { gemm<T>(M, K, N, T(1), mat<const T>(dz), mat<const T>(weight), T(0), mat<T>(grads.dx)); };

@@ -1,6 +1,7 @@
-// Loss driver: argument checks (shapes, dtypes, labels), operand preparation, fixed-size blocks over
+// Loss driver: argument checks (shapes, dtypes, labels), devices, operand preparation, fixed-size blocks over
 // threads (sums combined in block order, so results do not depend on the thread count), reductions and
-// gradient scales; the per-ISA kernels of loss_loops.cpp do the math. nll_loss is a gather, done here.
+// gradient scales; the per-ISA kernels of loss_loops.cpp do the math (nll_loss is a gather, done here), or
+// the CUDA kernels (cuda/loss.cu) for tensors on a device.
 #include <algorithm>
 #include <memory>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "core/loop.h"
 #include "cpu/loss_kernels.h"
 #include "fusednn/creation.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
@@ -23,8 +25,6 @@ template <class T> const cpu::LossTable<T>& table() {
   if constexpr (sizeof(T) == 4) return kernels().f32;
   else return kernels().f64;
 }
-template <class Fn> decltype(auto) visit_float(DType d, Fn&& fn) { return d == DType::Float32 ? fn(float{}) : fn(double{}); }
-
 Tensor as_dtype(const Tensor& x, DType d) { return x.dtype() == d ? x : astype(x, d); }
 
 const char* loss_name(PointwiseLoss kind) {
@@ -38,12 +38,13 @@ void require_float(const char* name, const char* what, const Tensor& t) {
     throw TypeError(cat(name, ": ", what, " must be float32 or float64, got ", dtype_name(t.dtype())));
 }
 
-// `t` (optional) broadcast to shape, in dtype, contiguous.
-Tensor broadcast_operand(const char* name, const char* what, const Tensor& t, const Dims& shape, DType dtype) {
+// `t` (optional) broadcast to shape, in dtype, on device, contiguous.
+Tensor broadcast_operand(const char* name, const char* what, const Tensor& t, const Dims& shape, DType dtype,
+                         Device device) {
   if (!t.defined()) return t;
   if (broadcast_shapes(t.shape(), shape) != shape)
     throw ValueError(cat(name, ": ", what, " of shape ", t.shape(), " does not broadcast to the input's shape ", shape));
-  return contiguous(as_dtype(t, dtype).expand(shape));
+  return contiguous(to_device(as_dtype(t, dtype), device).expand(shape));
 }
 
 struct PointwiseOperands {
@@ -57,8 +58,10 @@ PointwiseOperands prepare(PointwiseLoss kind, const Tensor& input, const Tensor&
   if (input.shape() != target.shape())
     throw ValueError(cat(name, ": input shape ", input.shape(), " and target shape ", target.shape(), " differ"));
   const DType dt = input.dtype();
-  return {contiguous(input), contiguous(as_dtype(target, dt)), broadcast_operand(name, "weight", weight, input.shape(), dt),
-          broadcast_operand(name, "pos_weight", pos_weight, input.shape(), dt)};
+  const Device device = common_device(name, {&input, &target, &weight, &pos_weight});
+  return {contiguous(to_device(input, device)), contiguous(to_device(as_dtype(target, dt), device)),
+          broadcast_operand(name, "weight", weight, input.shape(), dt, device),
+          broadcast_operand(name, "pos_weight", pos_weight, input.shape(), dt, device)};
 }
 
 template <class T> cpu::PointwiseArgs<T> args_of(const PointwiseOperands& o, double delta) {
@@ -68,17 +71,45 @@ template <class T> cpu::PointwiseArgs<T> args_of(const PointwiseOperands& o, dou
 
 constexpr int64_t kBlock = 4096;  // elements per block: the unit of threading and of partial sums
 
-double scalar_value(const char* name, const Tensor& dy) {
+void check_scalar_grad(const char* name, const Tensor& dy) {
   if (dy.numel() != 1) throw ValueError(cat(name, " backward: expected a one-element gradient, got shape ", dy.shape()));
+}
+double scalar_value(const char* name, const Tensor& dy) {
+  check_scalar_grad(name, dy);
   return contiguous(astype(dy, DType::Float64)).data_as<double>()[0];
+}
+
+// The incoming gradient of a loss on a device, contiguous in dtype there: `shape` for none (checked by the
+// caller), one element otherwise.
+Tensor device_grad(const char* name, const Tensor& dy, Reduction r, DType dtype, Device device) {
+  if (r != Reduction::None) check_scalar_grad(name, dy);
+  return contiguous(to_device(as_dtype(dy, dtype), device));
 }
 
 // ---- class losses ----
 
 struct ClassOperands {
-  Tensor x, labels, probs, weight;  // contiguous; labels int64, the rest in x's dtype
+  Tensor x, labels, probs, weight;  // contiguous, on x's device; labels int64, the rest in x's dtype
   int64_t N, C;
 };
+
+// Raises ValueError naming the first label outside [0, C) that is not ignore_index.
+void check_labels(const char* name, const ClassOperands& o, const ClassLossOptions& opt) {
+  int64_t index = -1, label = 0;
+  if (!o.labels.device().is_cpu()) {
+    cuda::find_bad_label(o.labels, o.C, opt.ignore_index, &index, &label);
+  } else {
+    const int64_t* t = o.labels.data_as<int64_t>();
+    for (int64_t i = 0; i < o.N && index < 0; ++i)
+      if (t[i] != opt.ignore_index && (t[i] < 0 || t[i] >= o.C)) {
+        index = i;
+        label = t[i];
+      }
+  }
+  if (index >= 0)
+    throw ValueError(cat(name, ": label ", label, " at index ", index, " is out of range for ", o.C,
+                         " classes (expected 0 <= label < ", o.C, " or ignore_index=", opt.ignore_index, ")"));
+}
 
 ClassOperands prepare_class(const char* name, const Tensor& logits, const Tensor& target, const Tensor& weight,
                             const ClassLossOptions& opt, bool allow_probs) {
@@ -86,12 +117,13 @@ ClassOperands prepare_class(const char* name, const Tensor& logits, const Tensor
   if (logits.ndim() != 2) throw ValueError(cat(name, ": expected input of shape (N, C), got shape ", logits.shape()));
   if (!(opt.label_smoothing >= 0 && opt.label_smoothing <= 1))
     throw ValueError(cat(name, ": label_smoothing must be in [0, 1], got ", opt.label_smoothing));
+  const Device device = common_device(name, {&logits, &target, &weight});
   ClassOperands o{contiguous(logits), {}, {}, {}, logits.shape(0), logits.shape(1)};
   if (is_floating(target.dtype()) && allow_probs && target.ndim() == 2) {
     if (target.shape() != logits.shape())
       throw ValueError(cat(name, ": probability target shape ", target.shape(), " does not match input shape ",
                            logits.shape(), " (", o.C, " classes)"));
-    o.probs = contiguous(as_dtype(target, logits.dtype()));
+    o.probs = contiguous(to_device(as_dtype(target, logits.dtype()), device));
   } else {
     if (!is_integer(target.dtype()))
       throw TypeError(cat(name, ": class targets must be integers (int32 or int64)",
@@ -100,17 +132,13 @@ ClassOperands prepare_class(const char* name, const Tensor& logits, const Tensor
     if (target.ndim() != 1 || target.shape(0) != o.N)
       throw ValueError(cat(name, ": target shape ", target.shape(), " does not match input shape ", logits.shape(),
                            ": expected (", o.N, ",) labels for ", o.C, " classes"));
-    o.labels = contiguous(as_dtype(target, DType::Int64));
-    const int64_t* t = o.labels.data_as<int64_t>();
-    for (int64_t i = 0; i < o.N; ++i)
-      if (t[i] != opt.ignore_index && (t[i] < 0 || t[i] >= o.C))
-        throw ValueError(cat(name, ": label ", t[i], " at index ", i, " is out of range for ", o.C,
-                             " classes (expected 0 <= label < ", o.C, " or ignore_index=", opt.ignore_index, ")"));
+    o.labels = contiguous(to_device(as_dtype(target, DType::Int64), device));
+    check_labels(name, o, opt);
   }
   if (weight.defined()) {
     if (weight.ndim() != 1 || weight.shape(0) != o.C)
       throw ValueError(cat(name, ": weight must have shape (", o.C, ",) for ", o.C, " classes, got ", weight.shape()));
-    o.weight = contiguous(as_dtype(weight, logits.dtype()));
+    o.weight = contiguous(to_device(as_dtype(weight, logits.dtype()), device));
   }
   return o;
 }
@@ -148,10 +176,13 @@ template <class T> Tensor reduce_rows(const Tensor& rows, Reduction r, double de
 }
 
 // Per-row gradient scales: dy[i] for none, dy (/ the mean's denominator) otherwise.
+void check_row_grad(const char* name, const Tensor& dy, int64_t N, Reduction r) {
+  if (r == Reduction::None && (dy.ndim() != 1 || dy.shape(0) != N))
+    throw ValueError(cat(name, " backward: expected a gradient of shape (", N, ",), got ", dy.shape()));
+}
 template <class T> std::vector<T> row_scales(const char* name, const Tensor& dy, int64_t N, Reduction r, double denominator) {
+  check_row_grad(name, dy, N, r);
   if (r == Reduction::None) {
-    if (dy.ndim() != 1 || dy.shape(0) != N)
-      throw ValueError(cat(name, " backward: expected a gradient of shape (", N, ",), got ", dy.shape()));
     const Tensor g = contiguous(as_dtype(dy, dtype_of<T>::value));
     return std::vector<T>(g.data_as<T>(), g.data_as<T>() + N);
   }
@@ -164,6 +195,12 @@ template <class T> std::vector<T> row_scales(const char* name, const Tensor& dy,
 Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& target, const Tensor& weight,
                       const Tensor& pos_weight, Reduction reduction, double delta) {
   const PointwiseOperands o = prepare(kind, input, target, weight, pos_weight);
+  if (!o.x.device().is_cpu()) {
+    Tensor out = Tensor::empty(reduction == Reduction::None ? input.shape() : Dims{}, input.dtype(), o.x.device());
+    if (cuda::pointwise_loss(kind, out, o.x, o.t, o.w, o.pw, reduction, delta))
+      throw ValueError(cat(loss_name(kind), ": all elements of input should be between 0 and 1"));
+    return out;
+  }
   const int64_t n = o.x.numel(), blocks = (n + kBlock - 1) / kBlock;
   Tensor out = reduction == Reduction::None ? Tensor::empty(input.shape(), input.dtype()) : Tensor{};
   std::vector<double> partial(blocks);
@@ -189,12 +226,19 @@ Tensor pointwise_loss_backward(PointwiseLoss kind, const Tensor& dy, const Tenso
                                const Tensor& weight, const Tensor& pos_weight, Reduction reduction, double delta) {
   const PointwiseOperands o = prepare(kind, input, target, weight, pos_weight);
   const int64_t n = o.x.numel(), blocks = (n + kBlock - 1) / kBlock;
-  Tensor dx = Tensor::empty(input.shape(), input.dtype());
+  if (reduction == Reduction::None && dy.shape() != input.shape())
+    throw ValueError(cat(loss_name(kind), " backward: gradient shape ", dy.shape(), " differs from input shape ",
+                         input.shape()));
+  common_device(loss_name(kind), {&dy, &o.x});
+  Tensor dx = Tensor::empty(input.shape(), input.dtype(), o.x.device());
+  if (!o.x.device().is_cpu()) {
+    const Tensor g = device_grad(loss_name(kind), dy, reduction, input.dtype(), o.x.device());
+    cuda::pointwise_loss_backward(kind, dx, g, o.x, o.t, o.w, o.pw, reduction, delta);
+    return dx;
+  }
   Tensor g;
   double scale = 1;
   if (reduction == Reduction::None) {
-    if (dy.shape() != input.shape())
-      throw ValueError(cat(loss_name(kind), " backward: gradient shape ", dy.shape(), " differs from input shape ", input.shape()));
     g = contiguous(as_dtype(dy, input.dtype()));
   } else {
     scale = scalar_value(loss_name(kind), dy);
@@ -216,6 +260,13 @@ Tensor pointwise_loss_backward(PointwiseLoss kind, const Tensor& dy, const Tenso
 std::pair<Tensor, Tensor> cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weight,
                                         const ClassLossOptions& options) {
   const ClassOperands o = prepare_class("cross_entropy", logits, target, weight, options, true);
+  if (!o.x.device().is_cpu()) {
+    const Dims shape = options.reduction == Reduction::None ? Dims{o.N} : Dims{};
+    Tensor loss = Tensor::empty(shape, logits.dtype(), o.x.device());
+    Tensor lse = Tensor::empty(Dims{o.N}, logits.dtype(), o.x.device());
+    cuda::cross_entropy(loss, lse, o.x, o.labels, o.probs, o.weight, options);
+    return std::make_pair(loss, lse);
+  }
   Tensor rows = Tensor::empty(Dims{o.N}, logits.dtype()), lse = Tensor::empty(Dims{o.N}, logits.dtype());
   return visit_float(logits.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -232,7 +283,14 @@ Tensor cross_entropy_backward(const Tensor& dy, const Tensor& logits, const Tens
   const ClassOperands o = prepare_class("cross_entropy", logits, target, weight, options, true);
   if (lse.ndim() != 1 || lse.shape(0) != o.N || lse.dtype() != logits.dtype())
     throw ValueError(cat("cross_entropy backward: saved log-sum-exp has shape ", lse.shape(), ", expected (", o.N, ",)"));
-  Tensor dx = Tensor::empty(logits.shape(), logits.dtype());
+  common_device("cross_entropy backward", {&o.x, &dy, &lse});
+  Tensor dx = Tensor::empty(logits.shape(), logits.dtype(), o.x.device());
+  if (!o.x.device().is_cpu()) {
+    check_row_grad("cross_entropy", dy, o.N, options.reduction);
+    const Tensor g = device_grad("cross_entropy", dy, options.reduction, logits.dtype(), o.x.device());
+    cuda::cross_entropy_backward(dx, g, o.x, o.labels, o.probs, o.weight, contiguous(lse), options);
+    return dx;
+  }
   visit_float(logits.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const auto a = rows_of<T>(o, options);
@@ -249,6 +307,12 @@ Tensor cross_entropy_backward(const Tensor& dy, const Tensor& logits, const Tens
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& weight, const ClassLossOptions& options) {
   const ClassOperands o = prepare_class("nll_loss", log_probs, target, weight, options, false);
+  if (!o.x.device().is_cpu()) {
+    const Dims shape = options.reduction == Reduction::None ? Dims{o.N} : Dims{};
+    Tensor loss = Tensor::empty(shape, log_probs.dtype(), o.x.device());
+    cuda::nll_loss(loss, o.x, o.labels, o.weight, options);
+    return loss;
+  }
   Tensor rows = Tensor::empty(Dims{o.N}, log_probs.dtype());
   return visit_float(log_probs.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -265,6 +329,14 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
 Tensor nll_loss_backward(const Tensor& dy, const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                          const ClassLossOptions& options) {
   const ClassOperands o = prepare_class("nll_loss", log_probs, target, weight, options, false);
+  common_device("nll_loss backward", {&o.x, &dy});
+  if (!o.x.device().is_cpu()) {
+    check_row_grad("nll_loss", dy, o.N, options.reduction);
+    const Tensor g = device_grad("nll_loss", dy, options.reduction, log_probs.dtype(), o.x.device());
+    Tensor dx = Tensor::empty(log_probs.shape(), log_probs.dtype(), o.x.device());
+    cuda::nll_loss_backward(dx, g, o.labels, o.weight, options);
+    return dx;
+  }
   Tensor dx = full(log_probs.shape(), log_probs.dtype(), 0.0);
   visit_float(log_probs.dtype(), [&](auto zero) {
     using T = decltype(zero);

@@ -1,74 +1,29 @@
 // Loss inner loops, compiled once per ISA: pointwise losses (value and input gradient per element, math in
-// loss.h) over contiguous ranges, and the fused cross-entropy rows: forward max, log-sum-exp and NLL in one
-// visit of each row; backward (softmax - smoothed target) * scale from the saved log-sum-exp.
+// core/loss_ops.h, shared with the CUDA kernels) over contiguous ranges, and the fused cross-entropy rows:
+// forward max, log-sum-exp and NLL in one visit of each row; backward (softmax - smoothed target) * scale
+// from the saved log-sum-exp.
 #include <cstdint>
 
+#include "core/loss_ops.h"
 #include "cpu/loss_kernels.h"
 #include "cpu/vmath.h"
 
 namespace fusednn::cpu::FUSEDNN_ISA_NS {
 namespace {
 
-// 0 where a == 0 even if b is infinite: a target weight of exactly 0 drops its term.
-template <class T> inline T weighted(T a, T b) { return a == T(0) ? T(0) : a * b; }
-
-// Each functor: loss(x, t, pw) and grad(x, t, pw) = d loss / dx; `delta` for huber, pw for bce_with_logits.
-template <class T> struct Mse {
-  static constexpr bool checks_range = false;
-  T delta;
-  T loss(T x, T t, T) const { return (x - t) * (x - t); }
-  T grad(T x, T t, T) const { return T(2) * (x - t); }
+// The pointwise losses' math (core/loss_ops.h) on vmath.
+struct VMath {
+  template <class T> static T abs(T x) { return vmath::abs(x); }
+  template <class T> static T exp(T x) { return vmath::exp(x); }
+  template <class T> static T log(T x) { return vmath::log(x); }
+  template <class T> static T log1p(T x) { return vmath::log1p(x); }
 };
-template <class T> struct L1 {
-  static constexpr bool checks_range = false;
-  T delta;
-  T loss(T x, T t, T) const { return vmath::abs(x - t); }
-  T grad(T x, T t, T) const {
-    const T d = x - t;
-    return d > T(0) ? T(1) : d < T(0) ? T(-1) : d * T(0);  // sign, NaN stays NaN
-  }
-};
-template <class T> struct Huber {
-  static constexpr bool checks_range = false;
-  T delta;
-  T loss(T x, T t, T) const {
-    const T a = vmath::abs(x - t);
-    return a < delta ? T(0.5) * a * a : delta * (a - T(0.5) * delta);
-  }
-  T grad(T x, T t, T) const {
-    const T d = x - t;
-    return d < -delta ? -delta : d > delta ? delta : d;
-  }
-};
-// Binary cross-entropy on probabilities, logs clamped at -100 and the gradient's denominator at 1e-12 (torch).
-template <class T> struct Bce {
-  static constexpr bool checks_range = true;
-  T delta;
-  T loss(T p, T t, T) const {
-    T lp = vmath::log(p), lq = vmath::log1p(-p);
-    lp = lp > T(-100) ? lp : T(-100);
-    lq = lq > T(-100) ? lq : T(-100);
-    return -(weighted(t, lp) + weighted(T(1) - t, lq));
-  }
-  T grad(T p, T t, T) const {
-    const T d = (T(1) - p) * p;
-    return (p - t) / (d > T(1e-12) ? d : T(1e-12));
-  }
-};
-template <class T> struct BceLogits {
-  static constexpr bool checks_range = false;
-  T delta;
-  T loss(T x, T t, T pw) const {
-    const T l = vmath::log1p(vmath::exp(-vmath::abs(x)));
-    const T sp_neg = (x < T(0) ? -x : T(0)) + l, sp_pos = (x > T(0) ? x : T(0)) + l;  // softplus(-x), softplus(x)
-    return weighted(pw * t, sp_neg) + weighted(T(1) - t, sp_pos);
-  }
-  T grad(T x, T t, T pw) const {  // (1 - t) sigmoid(x) - pw t sigmoid(-x), one exp for both sigmoids
-    const T e = vmath::exp(-vmath::abs(x)), r = T(1) / (T(1) + e);
-    const T s = x >= T(0) ? r : e * r, sn = x >= T(0) ? e * r : r;
-    return (T(1) - t) * s - pw * t * sn;
-  }
-};
+using Ops = LossOps<VMath>;
+template <class T> using Mse = Ops::Mse<T>;
+template <class T> using L1 = Ops::L1<T>;
+template <class T> using Huber = Ops::Huber<T>;
+template <class T> using Bce = Ops::Bce<T>;
+template <class T> using BceLogits = Ops::BceLogits<T>;
 
 template <class T, template <class> class L>
 double pointwise_forward(const PointwiseArgs<T>& a, int64_t i0, int64_t i1, T* out, bool* bad) {

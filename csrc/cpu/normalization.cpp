@@ -1,12 +1,14 @@
-// Normalization driver: argument checks, contiguous copies, ones/zeros for a missing affine, threading over
-// rows (layer norm), columns (its parameter gradients) and channels (batch norm); dropout draws its uniforms
-// chunk by chunk from the random family's Philox loop and masks in the same pass.
+// Normalization driver: argument checks, devices, contiguous copies, ones/zeros for a missing affine, threading
+// over rows (layer norm), columns (its parameter gradients) and channels (batch norm), or the CUDA kernels for
+// device tensors; dropout draws its uniforms chunk by chunk from the random family's Philox loop and masks in
+// the same pass.
 #include "fusednn/normalization.h"
 
 #include <cmath>
 
 #include "cpu/normalization_kernels.h"
 #include "cpu/random_kernels.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
@@ -32,23 +34,27 @@ decltype(auto) visit_float(const Tensor& x, const char* op, F&& f) {
   throw TypeError(cat(op, ": expected a float32 or float64 input, got ", dtype_name(x.dtype())));
 }
 
-// A contiguous parameter of `n` elements in x's dtype, or `fill` values when undefined.
-Tensor param_or(const Tensor& p, int64_t n, DType dtype, double fill, const char* op, const char* name) {
+// A contiguous parameter of `n` elements in x's dtype on `device`, or `fill` values when undefined.
+Tensor param_or(const Tensor& p, int64_t n, DType dtype, Device device, double fill, const char* op,
+                const char* name) {
   if (!p.defined()) {
-    Tensor t = Tensor::empty({n}, dtype);
+    Tensor t = Tensor::empty({n}, dtype, device);
     fusednn::fill(t, fill);
     return t;
   }
   if (p.numel() != n)
     throw ValueError(cat(op, ": ", name, " has shape ", p.shape(), " but the normalized size is ", n));
-  return contiguous(p.dtype() == dtype ? p : astype(p, dtype));
+  return to_device(contiguous(p.dtype() == dtype ? p : astype(p, dtype)), device);
 }
 
 void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   if (a.shape() != b.shape()) throw ValueError(cat(op, ": gradient shape ", a.shape(), " != input shape ", b.shape()));
 }
 
-Tensor same_dtype(const Tensor& t, DType dtype) { return contiguous(t.dtype() == dtype ? t : astype(t, dtype)); }
+// t contiguous, in `dtype`, on `device` (common_device has checked that only a 0-d host tensor moves).
+Tensor same_dtype(const Tensor& t, DType dtype, Device device) {
+  return to_device(contiguous(t.dtype() == dtype ? t : astype(t, dtype)), device);
+}
 
 // (N, C, L) sizes of a batch-norm input.
 void bn_sizes(const Tensor& x, int64_t& N, int64_t& C, int64_t& L) {
@@ -64,14 +70,19 @@ NormForward layer_norm(const Tensor& x_in, int64_t D, const Tensor& weight, cons
     using T = decltype(zero);
     if (D <= 0 || x_in.numel() % D != 0 || (x_in.numel() == 0 && D == 0))
       throw ValueError(cat("layer_norm: input of shape ", x_in.shape(), " cannot be normalized over ", D, " elements"));
-    const Tensor x = contiguous(x_in);
+    const Device device = common_device("layer_norm", {&x_in, &weight, &bias});
+    const Tensor x = same_dtype(x_in, x_in.dtype(), device);
     const int64_t rows = x.numel() / D;
-    const Tensor w = param_or(weight, D, x.dtype(), 1, "layer_norm", "weight");
-    const Tensor b = param_or(bias, D, x.dtype(), 0, "layer_norm", "bias");
+    const Tensor w = param_or(weight, D, x.dtype(), device, 1, "layer_norm", "weight");
+    const Tensor b = param_or(bias, D, x.dtype(), device, 0, "layer_norm", "bias");
     NormForward out;
-    out.y = Tensor::empty(x.shape(), x.dtype());
-    out.mean = Tensor::empty({rows}, x.dtype());
-    out.rstd = Tensor::empty({rows}, x.dtype());
+    out.y = Tensor::empty(x.shape(), x.dtype(), device);
+    out.mean = Tensor::empty({rows}, x.dtype(), device);
+    out.rstd = Tensor::empty({rows}, x.dtype(), device);
+    if (!device.is_cpu()) {
+      cuda::layer_norm(x, w, b, out.y, out.mean, out.rstd, D, eps);
+      return out;
+    }
     const auto& k = loops<T>();
     parallel_for(rows, 4 * D, [&](int64_t r0, int64_t r1) {
       k.ln_forward(x.data_as<T>(), w.data_as<T>(), b.data_as<T>(), out.y.data_as<T>(), out.mean.data_as<T>(),
@@ -86,12 +97,20 @@ NormGrads layer_norm_backward(const Tensor& dy_in, const Tensor& x_in, const Ten
   check_same_shape(dy_in, x_in, "layer_norm_backward");
   return visit_float(x_in, "layer_norm_backward", [&](auto zero) {
     using T = decltype(zero);
-    const Tensor x = contiguous(x_in), dy = same_dtype(dy_in, x.dtype());
+    const Device device = common_device("layer_norm_backward", {&dy_in, &x_in, &mean, &rstd, &weight});
+    const Tensor x = same_dtype(x_in, x_in.dtype(), device), dy = same_dtype(dy_in, x.dtype(), device);
     const int64_t rows = x.numel() / D;
-    const Tensor w = param_or(weight, D, x.dtype(), 1, "layer_norm", "weight");
-    const Tensor m = same_dtype(mean, x.dtype()), q = same_dtype(rstd, x.dtype());
-    const auto& k = loops<T>();
+    const Tensor w = param_or(weight, D, x.dtype(), device, 1, "layer_norm", "weight");
+    const Tensor m = same_dtype(mean, x.dtype(), device), q = same_dtype(rstd, x.dtype(), device);
     NormGrads g;
+    if (!device.is_cpu()) {
+      if (need_dx) g.dx = Tensor::empty(x.shape(), x.dtype(), device);
+      if (need_dweight) g.dweight = Tensor::empty({D}, x.dtype(), device);
+      if (need_dbias) g.dbias = Tensor::empty({D}, x.dtype(), device);
+      cuda::layer_norm_backward(dy, x, w, m, q, D, g.dx, g.dweight, g.dbias);
+      return g;
+    }
+    const auto& k = loops<T>();
     if (need_dx) {
       g.dx = Tensor::empty(x.shape(), x.dtype());
       parallel_for(rows, 6 * D, [&](int64_t r0, int64_t r1) {
@@ -123,28 +142,38 @@ NormForward batch_norm(const Tensor& x_in, const Tensor& weight, const Tensor& b
     if (training && N * L < 2)
       throw ValueError(cat("batch_norm: expected more than 1 value per channel when training, got input shape ",
                            x_in.shape()));
-    const Tensor x = contiguous(x_in);
-    const Tensor w = param_or(weight, C, x.dtype(), 1, "batch_norm", "weight");
-    const Tensor b = param_or(bias, C, x.dtype(), 0, "batch_norm", "bias");
+    const Device device = common_device("batch_norm", {&x_in, &weight, &bias, &running_mean, &running_var});
+    const Tensor x = same_dtype(x_in, x_in.dtype(), device);
+    const Tensor w = param_or(weight, C, x.dtype(), device, 1, "batch_norm", "weight");
+    const Tensor b = param_or(bias, C, x.dtype(), device, 0, "batch_norm", "bias");
     NormForward out;
     if (training) {
-      out.mean = Tensor::empty({C}, x.dtype());
-      out.var = Tensor::empty({C}, x.dtype());
-      const auto& k = loops<T>();
-      parallel_for(C, 3 * N * L, [&](int64_t c0, int64_t c1) {
-        k.bn_stats(x.data_as<T>(), out.mean.data_as<T>(), out.var.data_as<T>(), N, C, L, c0, c1);
-      });
+      out.mean = Tensor::empty({C}, x.dtype(), device);
+      out.var = Tensor::empty({C}, x.dtype(), device);
+      if (!device.is_cpu()) {
+        cuda::batch_norm_stats(x, out.mean, out.var, N, C, L);
+      } else {
+        const auto& k = loops<T>();
+        parallel_for(C, 3 * N * L, [&](int64_t c0, int64_t c1) {
+          k.bn_stats(x.data_as<T>(), out.mean.data_as<T>(), out.var.data_as<T>(), N, C, L, c0, c1);
+        });
+      }
     } else {
       if (!running_mean.defined() || !running_var.defined())
         throw ValueError("batch_norm: evaluation without running statistics needs training=True");
-      out.mean = param_or(running_mean, C, x.dtype(), 0, "batch_norm", "running_mean");
-      out.var = param_or(running_var, C, x.dtype(), 1, "batch_norm", "running_var");
+      out.mean = param_or(running_mean, C, x.dtype(), device, 0, "batch_norm", "running_mean");
+      out.var = param_or(running_var, C, x.dtype(), device, 1, "batch_norm", "running_var");
     }
-    out.rstd = Tensor::empty({C}, x.dtype());
+    out.rstd = Tensor::empty({C}, x.dtype(), device);
+    out.y = Tensor::empty(x.shape(), x.dtype(), device);
+    if (!device.is_cpu()) {
+      cuda::batch_norm_apply(x, out.mean, out.var, w, b, out.rstd, out.y, N, C, L, eps);
+      if (!training) out.var = Tensor();
+      return out;
+    }
     const T* v = out.var.data_as<T>();
     T* q = out.rstd.data_as<T>();
     for (int64_t c = 0; c < C; ++c) q[c] = T(1 / std::sqrt(double(v[c]) + eps));
-    out.y = Tensor::empty(x.shape(), x.dtype());
     parallel_for(C, 2 * N * L, [&](int64_t c0, int64_t c1) {
       loops<T>().bn_apply(x.data_as<T>(), out.mean.data_as<T>(), q, w.data_as<T>(), b.data_as<T>(),
                           out.y.data_as<T>(), N, C, L, c0, c1);
@@ -161,10 +190,18 @@ NormGrads batch_norm_backward(const Tensor& dy_in, const Tensor& x_in, const Ten
     using T = decltype(zero);
     int64_t N, C, L;
     bn_sizes(x_in, N, C, L);
-    const Tensor x = contiguous(x_in), dy = same_dtype(dy_in, x.dtype());
-    const Tensor w = param_or(weight, C, x.dtype(), 1, "batch_norm", "weight");
-    const Tensor m = same_dtype(mean, x.dtype()), q = same_dtype(rstd, x.dtype());
+    const Device device = common_device("batch_norm_backward", {&dy_in, &x_in, &mean, &rstd, &weight});
+    const Tensor x = same_dtype(x_in, x_in.dtype(), device), dy = same_dtype(dy_in, x.dtype(), device);
+    const Tensor w = param_or(weight, C, x.dtype(), device, 1, "batch_norm", "weight");
+    const Tensor m = same_dtype(mean, x.dtype(), device), q = same_dtype(rstd, x.dtype(), device);
     NormGrads g;
+    if (!device.is_cpu()) {
+      if (need_dx) g.dx = Tensor::empty(x.shape(), x.dtype(), device);
+      if (need_dweight) g.dweight = Tensor::empty({C}, x.dtype(), device);
+      if (need_dbias) g.dbias = Tensor::empty({C}, x.dtype(), device);
+      cuda::batch_norm_backward(dy, x, m, q, w, g.dx, g.dweight, g.dbias, N, C, L, training);
+      return g;
+    }
     if (need_dx) g.dx = Tensor::empty(x.shape(), x.dtype());
     Tensor dw = Tensor::empty({C}, x.dtype()), db = Tensor::empty({C}, x.dtype());
     parallel_for(C, 6 * N * L, [&](int64_t c0, int64_t c1) {
@@ -184,7 +221,8 @@ DropoutResult dropout(Generator& gen, const Tensor& x_in, double p) {
     using T = decltype(zero);
     const Tensor x = contiguous(x_in);
     const int64_t n = x.numel();
-    DropoutResult out{Tensor::empty(x.shape(), x.dtype()), Tensor::empty(x.shape(), x.dtype())};
+    DropoutResult out{Tensor::empty(x.shape(), x.dtype(), x.device()),
+                      Tensor::empty(x.shape(), x.dtype(), x.device())};
     if (n == 0) return out;
     // float32 uniforms: k / 2^24, so P(u >= p) = 1 - p exactly for p on that grid.
     const cpu::RandomLoop& uniform =
@@ -195,7 +233,11 @@ DropoutResult dropout(Generator& gen, const Tensor& x_in, double p) {
     d.key = gen.key();
     d.counter = gen.reserve(static_cast<uint64_t>(blocks));
     d.a = 0, d.b = 1, d.ceiling = std::nextafter(1.0f, 0.0f);
-    const T scale = p < 1 ? T(1 / (1 - p)) : T(0);
+    const double scale = p < 1 ? 1 / (1 - p) : 0;
+    if (!x.device().is_cpu()) {  // the same blocks, so the same mask
+      cuda::dropout(x, out.y, out.mask, d.key, d.counter, float(p), scale);
+      return out;
+    }
     const auto& k = loops<T>();
     parallel_for(chunks, 24 * per_chunk, [&](int64_t c0, int64_t c1) {
       alignas(64) float u[per_chunk];
@@ -206,7 +248,7 @@ DropoutResult dropout(Generator& gen, const Tensor& x_in, double p) {
         const int64_t start = c * per_chunk, len = std::min(per_chunk, n - start);
         uniform.run(u, len, 0, 1, dc);
         k.dropout_apply(x.data_as<T>() + start, u, out.y.data_as<T>() + start, out.mask.data_as<T>() + start, len,
-                        float(p), scale);
+                        float(p), T(scale));
       }
     });
     return out;

@@ -1,5 +1,6 @@
 // Driver of the optim family: per-tensor step scalars (torch.optim's bias corrections and schedules,
-// computed in double), and threading over the concatenation of all tensors of a step or a clipping pass.
+// computed in double on the host for every device), threading over the concatenation of all tensors of a
+// step or a clipping pass, and the hand-off to the CUDA kernels (cuda/optim.cu) for device tensors.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -7,6 +8,7 @@
 #include <vector>
 
 #include "cpu/optim_kernels.h"
+#include "fusednn/device.h"
 #include "fusednn/errors.h"
 #include "fusednn/optim.h"
 #include "fusednn/parallel.h"
@@ -35,9 +37,9 @@ void parallel_blocks(int64_t blocks, int64_t elements, const Body& body) {
 }
 
 // Advances the tensor's step counter and returns the scalars of its update (see StepCoef).
-cpu::StepCoef coefficients(OptimAlgo algo, const OptimHyper& h, double* scalars) {
+StepCoef coefficients(OptimAlgo algo, const OptimHyper& h, double* scalars) {
   const double t = scalars[0] += 1;
-  cpu::StepCoef c{};
+  StepCoef c{};
   c.decay = 1;
   c.sign = h.maximize ? -1 : 1;
   c.wd = h.weight_decay;
@@ -99,14 +101,18 @@ void over_blocks(const std::vector<int64_t>& start, const Body& body) {
   });
 }
 
-void check_gradients(const std::vector<Tensor>& tensors, const char* what) {
+// The device the gradients share (the CPU for an empty list).
+Device check_gradients(const std::vector<Tensor>& tensors, const char* what) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     if (!is_floating(t.dtype()))
       throw TypeError(cat(what, ": gradient ", i, " has dtype ", dtype_name(t.dtype()), "; expected float32 or float64"));
-    if (!t.device().is_cpu()) throw ValueError(cat(what, ": gradient ", i, " is not on the CPU"));
+    if (t.device() != tensors[0].device())
+      throw ValueError(cat(what, ": expected all gradients on one device, but gradient 0 is on ",
+                           device_name(tensors[0].device()), " and gradient ", i, " on ", device_name(t.device())));
     if (!t.is_contiguous()) throw ValueError(cat(what, ": gradient ", i, " is not contiguous"));
   }
+  return tensors.empty() ? Device::cpu() : tensors[0].device();
 }
 
 // The tensors with distinct memory, each made ready for writing.
@@ -122,6 +128,13 @@ std::vector<Tensor> distinct_for_write(const std::vector<Tensor>& tensors, const
   return out;
 }
 
+// The norm from the combined partial results: sum |x|^p (max |x| for p = inf) and the NaN count.
+double finish_norm(double value, double nans, double p) {
+  if (nans > 0) return NAN;
+  if (std::isinf(p) || p == 1) return value;
+  return p == 2 ? std::sqrt(value) : std::pow(value, 1 / p);
+}
+
 std::vector<int64_t> prefix_offsets(const std::vector<Tensor>& tensors) {
   std::vector<int64_t> start(tensors.size() + 1, 0);
   for (size_t i = 0; i < tensors.size(); ++i) start[i + 1] = start[i] + tensors[i].numel();
@@ -130,13 +143,17 @@ std::vector<int64_t> prefix_offsets(const std::vector<Tensor>& tensors) {
 
 }  // namespace
 
-void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std::vector<OptimSlot>& slots) {
-  std::vector<cpu::StepCoef> coefs(slots.size());
+void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std::vector<OptimSlot>& slots,
+                Device device) {
+  // The step counts and the scalars derived from them stay on the host for every device: a few doubles per
+  // tensor, computed here once and shipped with the slot table.
+  std::vector<StepCoef> coefs(slots.size());
   std::vector<int64_t> start(slots.size() + 1, 0);
   for (size_t i = 0; i < slots.size(); ++i) {
     coefs[i] = coefficients(algo, groups[slots[i].group], slots[i].scalars);
     start[i + 1] = start[i] + slots[i].numel;
   }
+  if (!device.is_cpu()) return cuda::optim_step(algo, groups, coefs, slots, device.index);
   const auto& k = kernels();
   over_blocks(start, [&](size_t i, int64_t b, int64_t e) {
     k.step(algo, groups[slots[i].group], coefs[i], slots[i], b, e);
@@ -144,8 +161,13 @@ void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std
 }
 
 double global_norm(const std::vector<Tensor>& tensors, double p) {
-  check_gradients(tensors, "clip_grad_norm_");
+  const Device device = check_gradients(tensors, "clip_grad_norm_");
   if (!(p > 0)) throw ValueError(cat("clip_grad_norm_: norm_type must be positive or inf, got ", p));
+  if (!device.is_cpu()) {
+    double parts[2];
+    cuda::norm_parts(tensors, p, parts);
+    return finish_norm(parts[0], parts[1], p);
+  }
   // One partial result per block, combined in block order: the same total for any thread count.
   const std::vector<int64_t> start = prefix_offsets(tensors);
   std::vector<int64_t> first_block(tensors.size() + 1, 0);
@@ -168,13 +190,12 @@ double global_norm(const std::vector<Tensor>& tensors, double p) {
     value = std::isinf(p) ? std::max(value, part.value) : value + part.value;
     nans += part.nans;
   }
-  if (nans > 0) return NAN;
-  if (std::isinf(p) || p == 1) return value;
-  return p == 2 ? std::sqrt(value) : std::pow(value, 1 / p);
+  return finish_norm(value, nans, p);
 }
 
 void scale_(const std::vector<Tensor>& tensors, double factor) {
   const std::vector<Tensor> targets = distinct_for_write(tensors, "clip_grad_norm_");
+  if (!targets.empty() && !targets[0].device().is_cpu()) return cuda::scale_(targets, factor);
   const auto& k = kernels();
   over_blocks(prefix_offsets(targets), [&](size_t i, int64_t b, int64_t e) {
     const Tensor& t = targets[i];
@@ -184,6 +205,7 @@ void scale_(const std::vector<Tensor>& tensors, double factor) {
 
 void clamp_(const std::vector<Tensor>& tensors, double lo, double hi) {
   const std::vector<Tensor> targets = distinct_for_write(tensors, "clip_grad_value_");
+  if (!targets.empty() && !targets[0].device().is_cpu()) return cuda::clamp_(targets, lo, hi);
   const auto& k = kernels();
   over_blocks(prefix_offsets(targets), [&](size_t i, int64_t b, int64_t e) {
     const Tensor& t = targets[i];

@@ -1,6 +1,6 @@
 // The per-ISA half of the optim family: one tensor's update loop for each algorithm, and the clipping
 // loops. Defined in optim_loops.cpp, compiled once per ISA; the driver (optim.cpp) precomputes per-tensor
-// scalars in double (bias corrections, schedules) so each loop is one branch-free pass per element.
+// scalars in double (StepCoef: bias corrections, schedules) so each loop is one branch-free pass per element.
 #pragma once
 #include <cstdint>
 
@@ -8,20 +8,6 @@
 #include "fusednn/optim.h"
 
 namespace fusednn::cpu {
-
-// Scalars of one tensor's update at its current step. Every rule starts from
-//   w = p * decay;  g = sign * grad + wd * w
-// and then (Adam's names; the other rules reuse the fields as noted in optim.cpp):
-//   m += one_minus_b1 * (g - m);  v = b2 * v + one_minus_b2 * g * g;  p = w - lr * m / (sqrt(v) * inv_bc2 + eps)
-// Bias corrections come as reciprocals: divisions and square roots share one slow unit, which bounds
-// the loop once the data is in cache.
-struct StepCoef {
-  double decay, sign, wd;
-  double lr, lr2;                 // lr2: NAdam's factor of the momentum term
-  double b1, one_minus_b1, b2, one_minus_b2;
-  double inv_bc2, eps;
-  bool first;                     // SGD: the momentum buffer starts as the gradient
-};
 
 // Elements [begin, end) of one slot.
 using StepLoop = void (*)(OptimAlgo algo, const OptimHyper& h, const StepCoef& c, const OptimSlot& s,

@@ -1,5 +1,6 @@
 // Random-number driver: the generator's state (seed -> key by splitmix64, a 64-bit block counter), argument
-// checks, threading over chunks of 16 Philox blocks, and Fisher-Yates permutations driven by the stream.
+// checks, threading over chunks of 16 Philox blocks (or the CUDA kernels for device outputs), and
+// Fisher-Yates permutations driven by the stream (on the host).
 #include "fusednn/random.h"
 
 #include <cmath>
@@ -8,7 +9,9 @@
 #include <random>
 #include <vector>
 
+#include "core/philox.h"
 #include "cpu/random_kernels.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
@@ -28,18 +31,27 @@ const cpu::RandomKernels& kernels() {
   return select_isa(cpu::ref::random_kernels, cpu::avx2::random_kernels, cpu::avx512::random_kernels);
 }
 
-// Fills `out` with loop's values: reserves the blocks first, then hands whole chunks to threads.
-void draw(Generator& gen, const Tensor& out, const cpu::RandomLoop& loop, cpu::RandomDraw d, int64_t cost) {
+// The CUDA kernel of a draw: fills the C-contiguous device tensor `out` from d's blocks.
+using DeviceDraw = void (*)(const Tensor& out, const cpu::RandomDraw& d);
+
+// Fills `out` with loop's values: reserves the blocks first, then hands whole chunks to threads (or the
+// whole draw to `on_device` when out lives on a CUDA device: same blocks, same values).
+void draw(Generator& gen, const Tensor& out, const cpu::RandomLoop& loop, cpu::RandomDraw d, int64_t cost,
+          DeviceDraw on_device) {
   const int64_t n = out.numel();
   if (n == 0) return;
-  const Tensor dst = out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype());
+  const Tensor dst = out.is_contiguous() ? out : Tensor::empty(out.shape(), out.dtype(), out.device());
   const int64_t blocks = (n + loop.per_block - 1) / loop.per_block;
-  const int64_t chunks = (blocks + cpu::kBlocksPerChunk - 1) / cpu::kBlocksPerChunk;
   d.key = gen.key();
   d.counter = gen.reserve(static_cast<uint64_t>(blocks));
-  void* data = dst.data();
-  parallel_for(chunks, cost * cpu::kBlocksPerChunk * loop.per_block,
-               [&](int64_t first, int64_t last) { loop.run(data, n, first, last, d); });
+  if (!dst.device().is_cpu()) {
+    on_device(dst, d);
+  } else {
+    const int64_t chunks = (blocks + cpu::kBlocksPerChunk - 1) / cpu::kBlocksPerChunk;
+    void* data = dst.data();
+    parallel_for(chunks, cost * cpu::kBlocksPerChunk * loop.per_block,
+                 [&](int64_t first, int64_t last) { loop.run(data, n, first, last, d); });
+  }
   if (dst.data() != out.data()) copy_into(out, dst);
 }
 
@@ -68,16 +80,7 @@ void fisher_yates(Generator& gen, int64_t n, const Swap& swap) {
 }  // namespace
 
 void philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
-  uint32_t c[4] = {counter[0], counter[1], counter[2], counter[3]}, k0 = key[0], k1 = key[1];
-  for (int r = 0; r < cpu::kPhiloxRounds; ++r) {
-    const uint64_t p0 = uint64_t{cpu::kPhiloxM0} * c[0], p1 = uint64_t{cpu::kPhiloxM1} * c[2];
-    const uint32_t next[4] = {static_cast<uint32_t>(p1 >> 32) ^ c[1] ^ k0, static_cast<uint32_t>(p1),
-                              static_cast<uint32_t>(p0 >> 32) ^ c[3] ^ k1, static_cast<uint32_t>(p0)};
-    std::memcpy(c, next, sizeof c);
-    k0 += cpu::kPhiloxW0;
-    k1 += cpu::kPhiloxW1;
-  }
-  std::memcpy(out, c, sizeof c);
+  philox::philox4x32(counter, key, out);
 }
 
 void Generator::set_state(uint64_t seed, uint64_t offset) {
@@ -110,7 +113,9 @@ void uniform_(Generator& gen, const Tensor& out, double low, double high) {
   } else {
     d.ceiling = high > low ? std::nextafter(high, -INFINITY) : high;
   }
-  draw(gen, out, loop, d, 2);
+  draw(gen, out, loop, d, 2, [](const Tensor& t, const cpu::RandomDraw& e) {
+    cuda::uniform_(t, e.key, e.counter, e.a, e.b, e.ceiling);
+  });
 }
 
 void normal_(Generator& gen, const Tensor& out, double loc, double scale) {
@@ -121,7 +126,9 @@ void normal_(Generator& gen, const Tensor& out, double loc, double scale) {
   cpu::RandomDraw d{};
   d.a = loc;
   d.b = scale;
-  draw(gen, out, loop, d, 20);
+  draw(gen, out, loop, d, 20, [](const Tensor& t, const cpu::RandomDraw& e) {
+    cuda::normal_(t, e.key, e.counter, e.a, e.b);
+  });
 }
 
 void integers_(Generator& gen, const Tensor& out, int64_t low, int64_t high) {
@@ -141,23 +148,25 @@ void integers_(Generator& gen, const Tensor& out, int64_t low, int64_t high) {
   cpu::RandomDraw d{};
   d.low = low;
   d.range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low) + 1;  // 2^64 wraps to 0
-  draw(gen, out, *loop, d, 2);
+  draw(gen, out, *loop, d, 2, [](const Tensor& t, const cpu::RandomDraw& e) {
+    cuda::integers_(t, e.key, e.counter, e.low, e.range);
+  });
 }
 
-Tensor uniform(Generator& gen, const Dims& shape, DType dtype, double low, double high) {
-  Tensor out = Tensor::empty(shape, dtype);
+Tensor uniform(Generator& gen, const Dims& shape, DType dtype, double low, double high, Device device) {
+  Tensor out = Tensor::empty(shape, dtype, device);
   uniform_(gen, out, low, high);
   return out;
 }
 
-Tensor normal(Generator& gen, const Dims& shape, DType dtype, double loc, double scale) {
-  Tensor out = Tensor::empty(shape, dtype);
+Tensor normal(Generator& gen, const Dims& shape, DType dtype, double loc, double scale, Device device) {
+  Tensor out = Tensor::empty(shape, dtype, device);
   normal_(gen, out, loc, scale);
   return out;
 }
 
-Tensor integers(Generator& gen, const Dims& shape, DType dtype, int64_t low, int64_t high) {
-  Tensor out = Tensor::empty(shape, dtype);
+Tensor integers(Generator& gen, const Dims& shape, DType dtype, int64_t low, int64_t high, Device device) {
+  Tensor out = Tensor::empty(shape, dtype, device);
   integers_(gen, out, low, high);
   return out;
 }
@@ -176,6 +185,12 @@ void shuffle_(Generator& gen, const Tensor& t) {
   t.prepare_write("shuffle: output tensor");
   const int64_t n = t.shape(0);
   if (n < 2 || t.numel() == 0) return;
+  if (!t.device().is_cpu()) {  // the swaps are sequential: shuffle a host copy and move it back
+    const Tensor host = to_device(t, Device::cpu());
+    shuffle_(gen, host);
+    copy_into(t, host);
+    return;
+  }
   // Byte offsets of one row's elements, so rows of any layout swap element by element.
   const Tensor row = t.select(0, 0);
   const int64_t size = static_cast<int64_t>(t.itemsize());

@@ -7,11 +7,6 @@
 
 namespace fusednn::cpu {
 
-// Philox4x32 round constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011).
-constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
-constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
-constexpr int kPhiloxRounds = 10;
-
 // Blocks per chunk: the unit of work and of threading, so chunk c always covers the same elements.
 constexpr int kBlocksPerChunk = 16;
 

@@ -1,16 +1,16 @@
-// Philox4x32-10 in vector lanes and the transforms from its 32-bit words to values:
-//   uniform   u = (w >> 8) * 2^-24 (float32) or ((w0 >> 5) * 2^26 + (w1 >> 6)) * 2^-53 (float64)
-//   normal    Box-Muller: z0 = r cos(2 pi t), z1 = r sin(2 pi t), r = sqrt(-2 log u1), u1 in (0, 1], t in [0, 1)
-//   integers  low + floor(x * range / 2^64), x the 64 bits (w0 << 32 | w1)
-// log, sin and cos are our own branch-free polynomials so the loops vectorise (libm calls would not).
+// Philox4x32-10 in vector lanes, 16 blocks at a time, and the transforms of a chunk's words to values
+// (element order; the value of each element is core/philox.h's, shared with the CUDA kernels).
 #include <immintrin.h>
 
 #include <cstdint>
 
+#include "core/philox.h"
 #include "cpu/random_kernels.h"
 
 // No a * b + c -> fma contraction: every ISA then rounds identically, so a seed gives bitwise the same
-// values on every machine (the polynomials lose little: the draws are bound by Philox and memory).
+// values on every machine (the polynomials lose little: the draws are bound by Philox and memory). It must
+// match core/philox.h's option: GCC inlines its functions only into functions with the same options, and
+// code once inlined is contracted by the caller's.
 #pragma GCC optimize("fp-contract=off")
 
 namespace fusednn::cpu::FUSEDNN_ISA_NS {
@@ -109,125 +109,25 @@ void philox_chunk(uint64_t key, uint64_t counter, Words& out) {
 #endif
 }
 
-// Bit layouts of float and double, for the exponent split in log.
-template <class T> struct Bits;
-template <> struct Bits<float> {
-  using U = uint32_t;
-  using I = int32_t;
-  static constexpr int mantissa = 23;
-  static constexpr U one = 0x3f800000u, sqrt_half = 0x3f3504f3u, mask = 0x007fffffu;
-};
-template <> struct Bits<double> {
-  using U = uint64_t;
-  using I = int64_t;
-  static constexpr int mantissa = 52;
-  static constexpr U one = 0x3ff0000000000000ull, sqrt_half = 0x3fe6a09e667f3bcdull, mask = 0x000fffffffffffffull;
-};
-
-template <class To, class From>
-inline To bit_cast(From x) {
-  To y;
-  __builtin_memcpy(&y, &x, sizeof y);
-  return y;
-}
-
-// Horner evaluation of c[0] + c[1] s + ... + c[N-1] s^(N-1).
-template <class T, int N>
-inline T horner(const T (&c)[N], T s) {
-  T p = c[N - 1];
-  for (int i = N - 2; i >= 0; --i) p = p * s + c[i];
-  return p;
-}
-
-// Series coefficients in double, rounded once to T.
-template <class T, int N>
-struct Series {
-  T c[N];
-};
-template <class T, int N>
-constexpr Series<T, N> atanh_series() {  // log(m) = 2 f (1 + s/3 + s^2/5 + ...), f = (m-1)/(m+1), s = f^2
-  Series<T, N> out{};
-  for (int i = 0; i < N; ++i) out.c[i] = static_cast<T>(2.0 / (2 * i + 1));
-  return out;
-}
-template <class T, int N>
-constexpr Series<T, N> trig_series(int first) {  // (-1)^i / (2i + first)!  (first 1: sin(x)/x, 0: cos(x))
-  Series<T, N> out{};
-  double term = 1.0;
-  for (int n = 2; n <= first; ++n) term /= n;
-  for (int i = 0; i < N; ++i) {
-    out.c[i] = static_cast<T>(term);
-    term = -term / ((2 * i + first + 1) * (2 * i + first + 2));
-  }
-  return out;
-}
-
-// Terms so the truncation error stays below half an ulp on the reduced ranges (|f| <= 0.172, |x| <= pi/2).
-template <class T> constexpr int kLogTerms = sizeof(T) == 4 ? 6 : 12;
-template <class T> constexpr int kSinTerms = sizeof(T) == 4 ? 7 : 11;
-template <class T> constexpr int kCosTerms = sizeof(T) == 4 ? 8 : 12;
-
-// log(x) for a normal positive x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log x = e ln 2 + log m.
-template <class T>
-inline T log_positive(T x) {
-  using Bt = Bits<T>;
-  using U = typename Bt::U;
-  static constexpr Series<T, kLogTerms<T>> series = atanh_series<T, kLogTerms<T>>();
-  U ix = bit_cast<U>(x) + (Bt::one - Bt::sqrt_half);
-  const T e = static_cast<T>(static_cast<typename Bt::I>(ix >> Bt::mantissa) -
-                             static_cast<typename Bt::I>(Bt::one >> Bt::mantissa));
-  const T m = bit_cast<T>((ix & Bt::mask) + Bt::sqrt_half);
-  const T f = (m - T(1)) / (m + T(1));
-  return e * T(0.6931471805599453) + f * horner(series.c, f * f);
-}
-
-// cos(2 pi t) and sin(2 pi t) for t in [0, 1): fold t into [-1/2, 1/2), then |t| into [0, 1/4] with
-// sin(pi - x) = sin x, cos(pi - x) = -cos x; the folds are exact (Sterbenz).
-template <class T>
-inline void sincos_turns(T t, T* c, T* s) {
-  static constexpr Series<T, kSinTerms<T>> sin_series = trig_series<T, kSinTerms<T>>(1);
-  static constexpr Series<T, kCosTerms<T>> cos_series = trig_series<T, kCosTerms<T>>(0);
-  const T centred = t >= T(0.5) ? t - T(1) : t;
-  const T a = centred < T(0) ? -centred : centred;
-  const bool back = a > T(0.25);
-  const T x = (back ? T(0.5) - a : a) * T(6.283185307179586);
-  const T x2 = x * x;
-  const T sin_x = x * horner(sin_series.c, x2), cos_x = horner(cos_series.c, x2);
-  *s = centred < T(0) ? -sin_x : sin_x;
-  *c = back ? -cos_x : cos_x;
-}
-
-inline float unit_f32(uint32_t w) { return static_cast<float>(static_cast<int32_t>(w >> 8)) * 0x1p-24f; }
-inline double unit_f64(uint32_t hi, uint32_t lo) {
-  return (static_cast<double>(static_cast<int32_t>(hi >> 5)) * 67108864.0 +
-          static_cast<double>(static_cast<int32_t>(lo >> 6))) * 0x1p-53;
-}
-inline uint64_t bits64(uint32_t hi, uint32_t lo) { return (uint64_t{hi} << 32) | lo; }
-
 // Each transform maps a chunk's words to its B * per_block values, in element order.
 struct UniformF32 {
   static constexpr int per_block = 4;
   static void apply(const Words& w, float* v, const RandomDraw& d) {
     const float low = static_cast<float>(d.a), scale = static_cast<float>(d.b), ceiling = static_cast<float>(d.ceiling);
     for (int k = 0; k < B; ++k)
-      for (int j = 0; j < 4; ++j) {
-        const float x = low + scale * unit_f32(w.w[j][k]);
-        v[4 * k + j] = x < ceiling ? x : ceiling;
-      }
+      for (int j = 0; j < 4; ++j) v[4 * k + j] = philox::uniform_f32(w.w[j][k], low, scale, ceiling);
   }
 };
 struct UniformF64 {
   static constexpr int per_block = 2;
   static void apply(const Words& w, double* v, const RandomDraw& d) {
     for (int k = 0; k < B; ++k)
-      for (int j = 0; j < 2; ++j) {
-        const double x = d.a + d.b * unit_f64(w.w[2 * j][k], w.w[2 * j + 1][k]);
-        v[2 * k + j] = x < d.ceiling ? x : d.ceiling;
-      }
+      for (int j = 0; j < 2; ++j)
+        v[2 * k + j] = philox::uniform_f64(w.w[2 * j][k], w.w[2 * j + 1][k], d.a, d.b, d.ceiling);
   }
 };
 
-// float32: two normals per word pair; u1 = (w >> 1) 2^-31 + 2^-32 keeps 31 bits (tails to 6.6 sigma).
+// float32: two normal pairs per block, from words (0, 1) and (2, 3).
 struct NormalF32 {
   static constexpr int per_block = 4;
   static void apply(const Words& w, float* v, const RandomDraw& d) {
@@ -235,31 +135,19 @@ struct NormalF32 {
     float z[4][B];
 #pragma omp simd
     for (int k = 0; k < B; ++k)
-      for (int p = 0; p < 2; ++p) {
-        const float u1 = static_cast<float>(static_cast<int32_t>(w.w[2 * p][k] >> 1)) * 0x1p-31f + 0x1p-32f;
-        const float r = __builtin_sqrtf(-2.0f * log_positive(u1));
-        float c, s;
-        sincos_turns(unit_f32(w.w[2 * p + 1][k]), &c, &s);
-        z[2 * p][k] = loc + scale * (r * c);
-        z[2 * p + 1][k] = loc + scale * (r * s);
-      }
+      for (int p = 0; p < 2; ++p)
+        philox::normal_pair_f32(w.w[2 * p][k], w.w[2 * p + 1][k], loc, scale, &z[2 * p][k], &z[2 * p + 1][k]);
     for (int k = 0; k < B; ++k)
       for (int j = 0; j < 4; ++j) v[4 * k + j] = z[j][k];
   }
 };
-// float64: one normal pair per block, from two 53-bit uniforms.
+// float64: one normal pair per block.
 struct NormalF64 {
   static constexpr int per_block = 2;
   static void apply(const Words& w, double* v, const RandomDraw& d) {
 #pragma omp simd
-    for (int k = 0; k < B; ++k) {
-      const double u1 = 1.0 - unit_f64(w.w[0][k], w.w[1][k]);
-      const double r = __builtin_sqrt(-2.0 * log_positive(u1));
-      double c, s;
-      sincos_turns(unit_f64(w.w[2][k], w.w[3][k]), &c, &s);
-      v[2 * k] = d.a + d.b * (r * c);
-      v[2 * k + 1] = d.a + d.b * (r * s);
-    }
+    for (int k = 0; k < B; ++k)
+      philox::normal_pair_f64(w.w[0][k], w.w[1][k], w.w[2][k], w.w[3][k], d.a, d.b, &v[2 * k], &v[2 * k + 1]);
   }
 };
 
@@ -268,11 +156,8 @@ struct Integers {
   static constexpr int per_block = 2;
   static void apply(const Words& w, T* v, const RandomDraw& d) {
     for (int k = 0; k < B; ++k)
-      for (int j = 0; j < 2; ++j) {
-        const uint64_t x = bits64(w.w[2 * j][k], w.w[2 * j + 1][k]);
-        const uint64_t step = d.range == 0 ? x : static_cast<uint64_t>((static_cast<unsigned __int128>(x) * d.range) >> 64);
-        v[2 * k + j] = static_cast<T>(static_cast<int64_t>(static_cast<uint64_t>(d.low) + step));
-      }
+      for (int j = 0; j < 2; ++j)
+        v[2 * k + j] = static_cast<T>(philox::integer(w.w[2 * j][k], w.w[2 * j + 1][k], d.low, d.range));
   }
 };
 

@@ -2,6 +2,8 @@
 // so the common layouts reach the vector kernels: (a) reduced axes innermost -> row kernels; (b) innermost
 // kept axis contiguous -> column kernels across it; anything else -> strided rows. Work is cut into blocks
 // fixed by the shape alone and block results are combined in order, so results never depend on threads.
+// On a CUDA device the reduced axes are moved last (a device copy unless they already are) and
+// cuda/reduce.cu reduces the rows with the same combine and finish formulas (core/reduce_ops.h).
 #include "fusednn/reduce.h"
 
 #include <algorithm>
@@ -9,6 +11,8 @@
 #include <limits>
 
 #include "core/loop.h"
+#include "core/reduce_ops.h"
+#include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/parallel.h"
 
@@ -232,29 +236,18 @@ void run_pass(const Plan& p, KernelOp op, DType in, DType acc, const Tensor& wid
   }
 }
 
-// The last step: out = wide, or wide / divisor (then sqrt), cast to the result dtype.
-struct Finish {
-  bool divide, root;
-  double divisor;
-};
-
+// The last step (core/reduce_ops.h, shared with the device): out = wide, or wide / divisor (then sqrt).
+struct HostTag {};
 template <class O, class W>
 void finish_loop(char* const* data, const int64_t* strides, int64_t n, const void* ctx) {
-  const auto& f = *static_cast<const Finish*>(ctx);
+  const auto& f = *static_cast<const ReduceFinish*>(ctx);
   for (int64_t i = 0; i < n; ++i) {
     const W w = *reinterpret_cast<const W*>(data[1] + i * strides[1]);
-    O& out = *reinterpret_cast<O*>(data[0] + i * strides[0]);
-    if (f.divide) {
-      double v = static_cast<double>(w) / f.divisor;
-      if (f.root) v = std::sqrt(v);
-      out = static_cast<O>(v);
-    } else {
-      out = static_cast<O>(w);
-    }
+    *reinterpret_cast<O*>(data[0] + i * strides[0]) = ReduceOps<HostTag>::finish<O>(w, f);
   }
 }
 
-void finish(const Tensor& out, const Tensor& wide_view, const Finish& f) {
+void finish(const Tensor& out, const Tensor& wide_view, const ReduceFinish& f) {
   const InnerLoop loop = visit_dtype(out.dtype(), [&](auto o) {
     return visit_dtype(wide_view.dtype(), [&](auto w) -> InnerLoop {
       return &finish_loop<decltype(o), decltype(w)>;
@@ -276,21 +269,58 @@ KernelOp kernel_op(ReduceOp op, DType acc) {
   }
 }
 
-void check_cpu(const Tensor& x, const char* name) {
-  if (!x.device().is_cpu()) throw NotImplementedError(cat(name, ": only CPU tensors are supported"));
+// x with the axes `last` moved behind the others (in order) and made C-contiguous on its device: a copy
+// unless they already are. Viewed as (rows, n), each output then reduces one contiguous row.
+Tensor rows_last(const Tensor& x, const Dims& last) {
+  Dims perm;
+  for (int d = 0; d < x.ndim(); ++d)
+    if (std::find(last.begin(), last.end(), d) == last.end()) perm.push_back(d);
+  for (int64_t d : last) perm.push_back(d);
+  return contiguous(x.permute(perm));
+}
+
+// The shape of a reduction's output: x's shape without the reduced axes (size 1 with keepdims).
+Dims reduced_shape(const Tensor& x, const Dims& axes, bool keepdims) {
+  Dims shape;
+  for (int d = 0; d < x.ndim(); ++d) {
+    const bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
+    if (!reduced || keepdims) shape.push_back(reduced ? 1 : x.shape(d));
+  }
+  return shape;
 }
 
 }  // namespace
 
 Tensor reduce(ReduceOp op, const Tensor& x, const Dims& axes, bool keepdims, std::optional<DType> dtype,
               double ddof) {
-  check_cpu(x, "reduce");
   const DType rd = reduce_result_dtype(op, x.dtype(), dtype);
-  int kept[kMaxDims], nkept;
-  const Plan p = make_plan(x, axes, kept, nkept);
-  if ((op == ReduceOp::Max || op == ReduceOp::Min) && p.n_red == 0)
+  int64_t n_red = 1;
+  for (int64_t a : axes) n_red *= x.shape(static_cast<int>(a));
+  if ((op == ReduceOp::Max || op == ReduceOp::Min) && n_red == 0)
     throw ValueError(cat("zero-size array to reduction operation ", op == ReduceOp::Max ? "maximum" : "minimum",
                          " which has no identity"));
+  const bool is_var = op == ReduceOp::Var || op == ReduceOp::Std;
+  // Accumulator: the result dtype (sum, prod, mean), bool (all, any), x (max, min). var/std accumulate
+  // their mean in double lanes: its error would come back squared, against a spread that may be tiny.
+  DType acc = rd;
+  if (op == ReduceOp::All || op == ReduceOp::Any) acc = DType::Bool;
+  if (op == ReduceOp::Max || op == ReduceOp::Min) acc = x.dtype();
+  if (is_var) acc = DType::Float64;
+  const KernelOp kop = is_var ? KernelOp::Sum : kernel_op(op, acc);
+  // var/std: sum((x - mean)^2) / max(n - ddof, 0); mean: sum / n.
+  const double n = static_cast<double>(n_red);
+  const ReduceFinish f = is_var ? ReduceFinish{true, op == ReduceOp::Std, std::max(n - ddof, 0.0)}
+                                : ReduceFinish{op == ReduceOp::Mean, false, n};
+
+  if (!x.device().is_cpu()) {
+    const Tensor rows = rows_last(x, axes);
+    const Tensor out = Tensor::empty(reduced_shape(x, axes, keepdims), rd, x.device());
+    cuda::reduce(kop, acc, is_var, f, rows, out.numel(), n_red, out);
+    return out;
+  }
+
+  int kept[kMaxDims], nkept;
+  const Plan p = make_plan(x, axes, kept, nkept);
 
   // Output: kept axes in x's order (size 1 at reduced axes when keepdims). The wide buffer holds them in
   // plan order; a permuted view of it lines up with the output.
@@ -305,26 +335,14 @@ Tensor reduce(ReduceOp op, const Tensor& x, const Dims& axes, bool keepdims, std
   const Tensor out = Tensor::empty(out_shape, rd);
   const Tensor out_flat = out.view(flat_shape);
 
-  const bool is_var = op == ReduceOp::Var || op == ReduceOp::Std;
-  const bool is_mean = op == ReduceOp::Mean;
-  // Accumulator: the result dtype (sum, prod, mean), bool (all, any), x (max, min). var/std accumulate
-  // their mean in double lanes: its error would come back squared, against a spread that may be tiny.
-  DType acc = rd;
-  if (op == ReduceOp::All || op == ReduceOp::Any) acc = DType::Bool;
-  if (op == ReduceOp::Max || op == ReduceOp::Min) acc = x.dtype();
-  if (is_var) acc = DType::Float64;
-
-  const KernelOp kop = is_var ? KernelOp::Sum : kernel_op(op, acc);
   Tensor wide = Tensor::empty(wide_shape, cpu::wide_dtype(kop, acc));
   run_pass(p, kop, x.dtype(), acc, wide, nullptr);
-  Finish f{is_mean, false, static_cast<double>(p.n_red)};
-  if (is_var) {  // second pass around the means: sum((x - mean)^2) / max(n - ddof, 0)
+  if (is_var) {  // second pass around the means
     double* mean = wide.data_as<double>();
     for (int64_t i = 0; i < wide.numel(); ++i) mean[i] /= static_cast<double>(p.n_red);
     Tensor sq = Tensor::empty(wide_shape, DType::Float64);
     run_pass(p, KernelOp::SqDev, x.dtype(), DType::Float64, sq, mean);
     wide = sq;
-    f = Finish{true, op == ReduceOp::Std, std::max(static_cast<double>(p.n_red) - ddof, 0.0)};
   }
   finish(out_flat, wide.permute(perm), f);
   return out;
@@ -340,11 +358,21 @@ void copy_loop(char* const* data, const int64_t* strides, int64_t n, const void*
 
 Tensor arg_reduce(bool is_max, const Tensor& x, std::optional<int> axis, bool keepdims) {
   const char* name = is_max ? "argmax" : "argmin";
-  check_cpu(x, name);
-  const cpu::ArgFn fn = kernels().arg[is_max ? 0 : 1][static_cast<int>(x.dtype())];
-  const int64_t item = static_cast<int64_t>(x.itemsize());
   const int64_t n = axis ? x.shape(*axis) : x.numel();
   if (n == 0) throw ValueError(cat("attempt to get ", name, " of an empty sequence"));
+  if (!x.device().is_cpu()) {  // rows of n along the axis (or the whole flattened tensor), as reduce's
+    Dims out_shape = keepdims ? Dims(x.ndim(), int64_t{1}) : Dims{};
+    Dims last;
+    if (axis) {
+      last.push_back(*axis);
+      out_shape = reduced_shape(x, last, keepdims);
+    }
+    const Tensor out = Tensor::empty(out_shape, DType::Int64, x.device());
+    cuda::arg_reduce(is_max, axis ? rows_last(x, last) : contiguous(x), out.numel(), n, out);
+    return out;
+  }
+  const cpu::ArgFn fn = kernels().arg[is_max ? 0 : 1][static_cast<int>(x.dtype())];
+  const int64_t item = static_cast<int64_t>(x.itemsize());
   if (!axis) {  // over the C-order flattened tensor
     Tensor flat = x;
     if (!x.is_contiguous()) {

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/reduce_ops.h"
 #include "fusednn/reduce.h"
 
 // Vectors wider than the ISA's registers (an input twice as wide as its accumulator) only pass between
@@ -71,18 +72,10 @@ struct Kern {
     else if constexpr (Op == KernelOp::All) return L(-1);
     else return L(0);
   }
-  // The same expressions serve scalars and vectors (GCC's vector extensions: masks select lanes).
-  // Max/Min: b wins when it is NaN or strictly better, so a NaN in a stays too. Only b, the new element
-  // in the loops, is tested for NaN: that test stays off the accumulator's dependency chain.
+  // The shared combine (core/reduce_ops.h) on scalars and vectors. Only b, the new element in the loops,
+  // is tested for NaN: that test stays off the accumulator's dependency chain.
   template <class T>
-  static T combine(T a, T b) {
-    if constexpr (Op == KernelOp::Prod) return a * b;
-    else if constexpr (Op == KernelOp::Max) return (b > a) | (b != b) ? b : a;
-    else if constexpr (Op == KernelOp::Min) return (b < a) | (b != b) ? b : a;
-    else if constexpr (Op == KernelOp::Any) return a | b;
-    else if constexpr (Op == KernelOp::All) return a & b;
-    else return a + b;
-  }
+  static T combine(T a, T b) { return ReduceOps<Kern>::template combine<Op>(a, b); }
   // Float max/min in row loops: the plain select (one max instruction) on the accumulators, and NaN
   // recorded in a separate mask, which keeps the accumulator's dependency chain short.
   static constexpr bool nan_aside = (Op == KernelOp::Max || Op == KernelOp::Min) && std::is_floating_point_v<L>;

@@ -1,11 +1,13 @@
 // Shape ops: reshape/transpose/squeeze/broadcast as views of the input (copies only where the
-// strides do not allow a view), concatenate/stack/pad into new tensors through copy_into.
+// strides do not allow a view), concatenate/stack/pad into new tensors through copy_into. Views and
+// copies work on any device; results live on their inputs' device.
 #include "fusednn/shape.h"
 
 #include <algorithm>
 #include <numeric>
 
 #include "core/loop.h"
+#include "fusednn/device.h"
 #include "fusednn/elementwise.h"
 #include "fusednn/errors.h"
 #include "fusednn/indexing.h"
@@ -54,6 +56,17 @@ Tensor transpose(const Tensor& x, const Dims& axes) {
 }
 
 namespace {
+// The device the tensors to join share, with common_device's rule (a host 0-d tensor joins any device);
+// ValueError naming both devices on a mix.
+Device joined_device(const char* op, const std::vector<Tensor>& xs) {
+  const Tensor* placed = nullptr;  // the first tensor that fixes the device
+  for (const Tensor& t : xs) {
+    common_device(op, {placed, &t});
+    if (placed == nullptr && !(t.device().is_cpu() && t.ndim() == 0)) placed = &t;
+  }
+  return placed ? placed->device() : Device::cpu();
+}
+
 // Normalised axes, with NumPy's message for a repeat naming the argument.
 Dims unique_axes(const Dims& axes, int ndim, const char* what) {
   Dims out;
@@ -147,7 +160,7 @@ Tensor concatenate(const std::vector<Tensor>& xs, int64_t axis_arg) {
   }
   Dims shape = first.shape();
   shape[axis] = total;
-  Tensor out = Tensor::empty(shape, dtype, first.device());
+  Tensor out = Tensor::empty(shape, dtype, joined_device("concatenate", xs));
   int64_t at = 0;
   for (const Tensor& t : xs) {
     copy_into(out.slice(axis, at, at + t.shape(axis), 1), t);
@@ -161,8 +174,9 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t axis_arg) {
   for (const Tensor& t : xs)
     if (t.shape() != xs[0].shape()) throw ValueError("all input arrays must have the same shape");
   const int axis = normalize_axis(axis_arg, xs[0].ndim() + 1);
+  const Device device = joined_device("stack", xs);  // host scalars join first: 1-d, they would not
   std::vector<Tensor> expanded;
-  for (const Tensor& t : xs) expanded.push_back(t.unsqueeze(axis));
+  for (const Tensor& t : xs) expanded.push_back(to_device(t, device).unsqueeze(axis));
   return concatenate(expanded, axis);
 }
 

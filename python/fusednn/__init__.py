@@ -12,6 +12,7 @@ from ._C import AxisError, Tensor, empty_cache, from_dlpack, from_numpy
 from . import _tensor  # noqa: F401  (gives Tensor its NumPy protocols)
 from .config import get_num_threads, set_num_threads, show_config
 from . import cuda
+from . import backends
 from .elementwise import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403

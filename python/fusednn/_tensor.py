@@ -79,9 +79,23 @@ def _array_ufunc(self, ufunc, method_name, *inputs, **kwargs):
     return target
 
 
+def as_tensor(a):
+    """a itself when it is a Tensor (on any device), else a new CPU tensor from the array-like."""
+    return a if isinstance(a, Tensor) else _C._to_tensor(a)
+
+
+def host_array(t):
+    """t's values as a NumPy array: a zero-copy view of a host tensor; for a tensor on a CUDA device, a host
+    copy, which waits for the device's queued work (as torch's printing and ``.item()`` do). For the
+    value-reading methods below and file writers; ``np.asarray(device_tensor)`` itself keeps raising
+    TypeError, so that NumPy code never copies device memory behind the user's back."""
+    return np.asarray(t if t.device == "cpu" else _C._to_device(t, "cpu"))
+
+
 def _repr(self):
-    """Like NumPy's repr, with "tensor(" and the dtype shown only when it is not a default one."""
-    body = np.array2string(np.asarray(self), separator=", ", prefix="tensor(")
+    """Like NumPy's repr, with "tensor(" and the dtype shown only when it is not a default one; a device
+    tensor ends with its device (``device='cuda:0'``), as in torch."""
+    body = np.array2string(host_array(self), separator=", ", prefix="tensor(")
     extras = []
     if self.size == 0 and self.ndim != 1:
         extras.append(f"shape={self.shape}")
@@ -93,14 +107,21 @@ def _repr(self):
 
 
 def _str(self):
-    return np.array2string(np.asarray(self))
+    return np.array2string(host_array(self))
+
+
+def _format(self, spec):
+    """``f"{t:.4f}"`` formats a 0-d tensor's value; other tensors accept only the empty spec (str(t))."""
+    if self.ndim == 0 and spec:
+        return format(_one_element(self, "scalar"), spec)
+    return object.__format__(self, spec)
 
 
 def _one_element(self, kind):
     if self.size != 1:
         raise ValueError(f"only a tensor with one element can be converted to a Python {kind}; "
                          f"this one has shape {self.shape}")
-    return np.asarray(self).reshape(()).item()
+    return host_array(self).reshape(()).item()
 
 
 def _bool(self):
@@ -117,13 +138,15 @@ def _index(self):
 
 
 def _item(self, *index):
-    """The element at ``index`` (or the only element) as a Python scalar."""
+    """The element at ``index`` (or the only element) as a Python scalar (a device tensor with an index is
+    copied to the host whole)."""
     if index:
-        return np.asarray(self).item(*index)
+        return host_array(self).item(*index)
     return _one_element(self, "scalar")
 
 
 def _iter(self):
+    """The sub-tensors along axis 0: views, on this tensor's device (as torch's)."""
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     for i in range(self.shape[0]):
@@ -131,7 +154,10 @@ def _iter(self):
 
 
 def _reduce(self):
-    return (_C.from_numpy, (np.array(self),))
+    """Pickling (and copy.deepcopy) keeps the device: the values travel as a host copy."""
+    if self.device == "cpu":
+        return (_C.from_numpy, (np.array(self),))
+    return (_C._to_device, (_C._to_device(self, "cpu"), self.device))
 
 
 for _name, _fn in {
@@ -140,6 +166,7 @@ for _name, _fn in {
     "__array_priority__": 100,
     "__repr__": _repr,
     "__str__": _str,
+    "__format__": _format,
     "__bool__": _bool,
     "__float__": lambda self: float(_one_element(self, "float")),
     "__int__": lambda self: int(_one_element(self, "int")),
@@ -148,6 +175,6 @@ for _name, _fn in {
     "__reduce__": _reduce,
     "__hash__": object.__hash__,
     "item": _item,
-    "tolist": lambda self: np.asarray(self).tolist(),
+    "tolist": lambda self: host_array(self).tolist(),
 }.items():
     setattr(Tensor, _name, _fn)

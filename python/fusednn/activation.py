@@ -1,6 +1,6 @@
-"""Activation functions on C++ kernels (forward and backward, vectorised per ISA), with torch semantics and
-NumPy-style names; re-exported by ``fusednn.nn.functional``. Each records its gradient, computed by the
-matching C++ backward kernel from the saved output (relu) or input (the others).
+"""Activation functions on C++ kernels (forward and backward, vectorised per ISA, or CUDA kernels for tensors
+on a device), with torch semantics and NumPy-style names; re-exported by ``fusednn.nn.functional``. Each
+records its gradient, computed by the matching backward kernel from the saved output (relu) or input (the others).
 
     relu(x)            max(x, 0)
     leaky_relu(x, a)   x if x > 0 else a x

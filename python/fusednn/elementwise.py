@@ -11,7 +11,7 @@ reduced to the input's shape by autograd).
 import numpy as np
 
 from . import _C
-from ._tensor import Tensor, implements, method
+from ._tensor import Tensor, as_tensor, implements, method
 from .autograd import _Mode, record, wants_grad
 
 _U = _C.UnaryOp
@@ -157,7 +157,7 @@ around = round
 @implements(np.rint, ufunc="rint")
 def rint(x):
     """Round half to even to the nearest integer, as a float (integers give float64, bool float32)."""
-    t = _C._to_tensor(x)
+    t = as_tensor(x)
     if t.dtype.kind != "f":
         t = _C.astype(t, np.float32 if t.dtype == np.bool_ else np.float64)
     return _C.round(t, 0)
@@ -215,13 +215,13 @@ def _astype_grad(dy, dtype):
 @implements(np.copy)
 def copy(a):
     """A C-contiguous copy of a."""
-    return astype(a, _C._to_tensor(a).dtype)
+    return astype(a, as_tensor(a).dtype)
 
 
 @implements(np.ascontiguousarray)
 def ascontiguousarray(a, dtype=None):
     """a as a C-contiguous tensor: a itself when it already is one (and has ``dtype``), else a copy."""
-    t = a if isinstance(a, Tensor) else _C._to_tensor(a)
+    t = as_tensor(a)
     if dtype is not None and t.dtype != np.dtype(dtype):
         return astype(a, dtype)
     return a if isinstance(a, Tensor) and a.is_contiguous() else astype(a, t.dtype)

@@ -3,8 +3,10 @@
 
     matmul(a, b)[..., i, j] = sum_k a[..., i, k] * b[..., k, j]
 
-float32/float64 run on the packed, multi-threaded GEMM; bool/int32/int64 on a plain integer loop; mixed
-dtypes are promoted as NumPy promotes them.
+float32/float64 run on the packed, multi-threaded GEMM, or on the CUDA GEMM when the operands are on a
+device (float32 there on TF32 tensor cores if ``fnn.backends.cuda.matmul.allow_tf32``); bool/int32/int64 on
+a plain integer loop (host only); mixed dtypes are promoted as NumPy promotes them. Operands on different
+devices raise ValueError naming both.
 
 Gradient of matmul: dA = dY @ B^T, dB = A^T @ dY (transposed views, no copies; autograd sums over
 broadcast batch dims). dot, inner, outer, tensordot and vdot are built from matmul, multiply and
@@ -15,7 +17,7 @@ import types
 import numpy as np
 
 from . import _C
-from ._tensor import Tensor, implements, method
+from ._tensor import Tensor, as_tensor, implements, method
 from .autograd import _Mode, record, wants_grad
 from .elementwise import multiply
 from .shape import reshape, transpose
@@ -23,10 +25,6 @@ from .shape import reshape, transpose
 __all__ = ["matmul", "dot", "inner", "outer", "tensordot", "vdot", "linalg"]
 
 _swapaxes_c = _C.Tensor.swapaxes  # the C++ view (shape.py wraps the method for autograd)
-
-
-def _tensor(x):
-    return x if isinstance(x, Tensor) else _C._to_tensor(x)  # the same object: keeps requires_grad
 
 
 def _store(result, out):
@@ -51,7 +49,7 @@ def _matmul(a, b):
 
 
 def _matmul_grad(dy, a, b):
-    a, b = _tensor(a), _tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
     # 1-D operands act as a row (a) or a column (b): put the dim matmul removed back into dy.
     a2 = _C.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
     b2 = _C.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
@@ -80,7 +78,7 @@ def _matmul_grad(dy, a, b):
 def tensordot(a, b, axes=2):
     """Sum of products over the given axes: an int n (a's last n with b's first n) or a pair of axis lists.
     The result has a's free axes, then b's."""
-    a, b = _tensor(a), _tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
     if isinstance(axes, (int, np.integer)):
         axes_a, axes_b = list(range(a.ndim - axes, a.ndim)), list(range(axes))
     else:
@@ -107,7 +105,7 @@ def tensordot(a, b, axes=2):
 def dot(a, b, out=None):
     """NumPy's dot: scalars multiply; otherwise sum over a's last axis and b's second-to-last (its only
     axis when 1-D)."""
-    a, b = _tensor(a), _tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         result = multiply(a, b)
     elif b.ndim <= 2:
@@ -120,7 +118,7 @@ def dot(a, b, out=None):
 @implements(np.inner)
 def inner(a, b):
     """Sum of products over the last axes of a and b (a scalar operand multiplies)."""
-    a, b = _tensor(a), _tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         return multiply(a, b)
     return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 1]))
@@ -129,13 +127,13 @@ def inner(a, b):
 @implements(np.outer)
 def outer(a, b, out=None):
     """outer(a, b)[i, j] = a.ravel()[i] * b.ravel()[j]."""
-    return _store(_matmul(reshape(_tensor(a), (-1, 1)), reshape(_tensor(b), (1, -1))), out)
+    return _store(_matmul(reshape(as_tensor(a), (-1, 1)), reshape(as_tensor(b), (1, -1))), out)
 
 
 @implements(np.vdot)
 def vdot(a, b):
     """Dot product of the flattened operands (real dtypes: no conjugation)."""
-    a, b = _tensor(a), _tensor(b)
+    a, b = as_tensor(a), as_tensor(b)
     if a.size != b.size:
         raise ValueError(f"vdot: vectors have different lengths: {a.size} and {b.size}")
     return _matmul(reshape(a, (-1,)), reshape(b, (-1,)))

@@ -9,9 +9,9 @@ assigning into a tensor that requires grad is refused while recording.
 import numpy as np
 
 from . import _C
-from ._tensor import Tensor, implements, method
+from ._tensor import Tensor, as_tensor, implements, method
 from .autograd import _Mode, record
-from .shape import ravel
+from .shape import _zeros_for, ravel
 
 _getitem_c = Tensor.__getitem__  # the C++ methods, called by the wrappers below
 _setitem_c = Tensor.__setitem__
@@ -25,7 +25,7 @@ def _getitem(self, key):
 
 
 def _getitem_grad(dy, shape, key):
-    grad = _C._full(shape, 0, dy.dtype)
+    grad = _zeros_for(dy, shape)
     _C._index_add(grad, key, dy)
     return (grad,)
 
@@ -48,7 +48,7 @@ def take(a, indices, axis=None):
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a`` when axis=None):
     ``out[i..., j..., k...] = a[i..., indices[j...], k...]``. Negative indices count from the end;
     out-of-range ones raise IndexError."""
-    t = a if isinstance(a, Tensor) else _C._to_tensor(a)
+    t = as_tensor(a)
     if axis is None:
         return ravel(t)[indices]
     axis = _axis(axis, t.ndim)

@@ -38,17 +38,20 @@ class Loss:
         return self.call(self.target(y_true, y_pred), y_pred)
 
     def target(self, y_true, y_pred):
-        """y_true as the kernel wants it: cast (a copy only when the dtype differs) and reshaped (a view)."""
+        """y_true as the kernel wants it: cast (a copy only when the dtype differs), reshaped (a view) and on
+        y_pred's device (a copy when it is elsewhere)."""
         t = y_true if isinstance(y_true, Tensor) else asarray(y_true)
         if self.target_kind == "labels":
             if t.dtype != np.int64:
                 t = _C.astype(t, "int64")
-            return _C.reshape(t, (-1,)) if t.ndim != 1 else t
-        if t.dtype != y_pred.dtype:
-            t = _C.astype(t, y_pred.dtype)
-        if t.shape != y_pred.shape and t.size == y_pred.size:
-            t = _C.reshape(t, y_pred.shape)
-        return t
+            if t.ndim != 1:
+                t = _C.reshape(t, (-1,))
+        else:
+            if t.dtype != y_pred.dtype:
+                t = _C.astype(t, y_pred.dtype)
+            if t.shape != y_pred.shape and t.size == y_pred.size:
+                t = _C.reshape(t, y_pred.shape)
+        return t.to(y_pred.device) if isinstance(y_pred, Tensor) else t
 
     def get_config(self):
         return {"from_logits": self.from_logits}

@@ -10,7 +10,7 @@ Parameter gradients come back from the kernels as fresh tensors (autograd accumu
 import numbers
 
 from . import _C
-from ._tensor import Tensor
+from ._tensor import Tensor, as_tensor
 from .autograd import _Mode, record, wants_grad
 
 __all__ = ["layer_norm", "batch_norm", "dropout"]
@@ -30,7 +30,7 @@ def _normalized_size(x, normalized_shape):
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize over the trailing ``normalized_shape`` dims:
     ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (var biased; weight/bias of normalized_shape)."""
-    x = x if isinstance(x, Tensor) else _C._to_tensor(x)
+    x = as_tensor(x)
     D = _normalized_size(x, normalized_shape)
     y, mean, rstd = _C._layer_norm(x, D, weight, bias, eps)
     if _Mode.enabled and (getattr(x, "requires_grad", False) or getattr(weight, "requires_grad", False)
@@ -56,7 +56,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     variance over N (and L); the running statistics, when given, are updated in place:
     ``running = (1 - momentum) * running + momentum * batch`` (running_var takes the unbiased var_B * M / (M - 1)).
     Otherwise the running statistics normalize."""
-    x = x if isinstance(x, Tensor) else _C._to_tensor(x)
+    x = as_tensor(x)
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
     y, mean, rstd, var = _C._batch_norm(x, weight, bias, running_mean, running_var, training, eps)
@@ -64,12 +64,20 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         count = x.size // x.shape[1]
         from .autograd import no_grad  # noqa: PLC0415
         with no_grad():
-            running_mean[...] = running_mean * (1 - momentum) + mean * momentum
-            running_var[...] = running_var * (1 - momentum) + var * (momentum * count / (count - 1))
+            _assign(running_mean, running_mean * (1 - momentum) + mean * momentum)
+            _assign(running_var, running_var * (1 - momentum) + var * (momentum * count / (count - 1)))
     if _Mode.enabled and (getattr(x, "requires_grad", False) or getattr(weight, "requires_grad", False)
                           or getattr(bias, "requires_grad", False)):
         record("batch_norm", y, _batch_norm_grad, (x, weight, bias), (x, mean, rstd, weight, bias, training))
     return y
+
+
+def _assign(dst, value):
+    """dst[...] = value in place; a Tensor on any device (the update runs where the statistics live)."""
+    if isinstance(dst, Tensor):
+        _C._copy_into(dst, value)
+    else:
+        dst[...] = value
 
 
 def _batch_norm_grad(dy, x, mean, rstd, weight, bias, training):

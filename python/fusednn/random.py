@@ -9,6 +9,9 @@ and ``get_state``/``set_state`` resume a stream exactly.
     rng = fnn.random.default_rng(42); rng.integers(0, 10, size=5)
 
 Defaults follow deep learning, not NumPy: float results are float32 unless ``dtype`` says otherwise.
+``device="cuda"`` draws on a CUDA device: the same blocks and the same values as on the CPU (uniform and
+integers bitwise; normal to float rounding), and the offset advances exactly as a CPU draw would.
+``permutation`` and ``shuffle`` run on the host (a device tensor is shuffled through a host copy).
 """
 import operator
 import os
@@ -55,8 +58,8 @@ def _size(size):
 
 
 def _finish(t, size):
-    """NumPy returns a Python scalar when size is None."""
-    return t.item() if size is None else t
+    """NumPy returns a Python scalar when size is None (a 0-d tensor when drawn on a device)."""
+    return t.item() if size is None and t.device == "cpu" else t
 
 
 class Generator:
@@ -87,39 +90,40 @@ class Generator:
         self._g.set_state(_seed_value(seed), 0)
 
     # ---- continuous ----
-    def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float32):
+    def uniform(self, low=0.0, high=1.0, size=None, dtype=np.float32, device=None):
         """Samples of U[low, high): ``low + (high - low) * u`` with u = k / 2^24 (float32) or k / 2^53
-        (float64) for a random integer k; results never reach ``high``."""
+        (float64) for a random integer k; results never reach ``high``. ``device``: where to draw."""
         lo, hi = _scalar(low), _scalar(high)
         if lo is None or hi is None:
-            return self._broadcast(self.uniform, 0.0, 1.0, low, high, size, dtype, lambda u, a, b: a + (b - a) * u)
-        return _finish(self._g.uniform(_size(size), dtype, float(lo), float(hi)), size)
+            return self._broadcast(self.uniform, 0.0, 1.0, low, high, size, dtype, device,
+                                   lambda u, a, b: a + (b - a) * u)
+        return _finish(self._g.uniform(_size(size), dtype, float(lo), float(hi), device), size)
 
-    def random(self, size=None, dtype=np.float32):
+    def random(self, size=None, dtype=np.float32, device=None):
         """Samples of U[0, 1)."""
-        return self.uniform(0.0, 1.0, size, dtype)
+        return self.uniform(0.0, 1.0, size, dtype, device)
 
-    def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float32):
+    def normal(self, loc=0.0, scale=1.0, size=None, dtype=np.float32, device=None):
         """Samples of N(loc, scale^2): ``loc + scale * z``, z by Box-Muller,
         ``z = sqrt(-2 log u1) * (cos, sin)(2 pi u2)``."""
         mu, sigma = _scalar(loc), _scalar(scale)
         if mu is None or sigma is None:
-            return self._broadcast(self.normal, 0.0, 1.0, loc, scale, size, dtype, lambda z, a, b: a + b * z)
-        return _finish(self._g.normal(_size(size), dtype, float(mu), float(sigma)), size)
+            return self._broadcast(self.normal, 0.0, 1.0, loc, scale, size, dtype, device, lambda z, a, b: a + b * z)
+        return _finish(self._g.normal(_size(size), dtype, float(mu), float(sigma), device), size)
 
-    def standard_normal(self, size=None, dtype=np.float32):
+    def standard_normal(self, size=None, dtype=np.float32, device=None):
         """Samples of N(0, 1)."""
-        return self.normal(0.0, 1.0, size, dtype)
+        return self.normal(0.0, 1.0, size, dtype, device)
 
-    def _broadcast(self, draw, a0, b0, a, b, size, dtype, combine):
+    def _broadcast(self, draw, a0, b0, a, b, size, dtype, device, combine):
         """Array-valued parameters: a standard draw of the broadcast shape, then combined elementwise."""
         from .creation import asarray  # noqa: PLC0415
-        a, b = asarray(a), asarray(b)
+        a, b = asarray(a, device=device), asarray(b, device=device)
         shape = np.broadcast_shapes(a.shape, b.shape) if size is None else size
-        return combine(draw(a0, b0, shape, dtype), a, b)
+        return combine(draw(a0, b0, shape, dtype, device), a, b)
 
     # ---- discrete ----
-    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False, device=None):
         """Uniform integers on [low, high) ([low, high] with endpoint=True; [0, low) when high is None):
         ``low + floor(x * (high - low) / 2^64)`` for 64 random bits x."""
         if high is None:
@@ -131,14 +135,14 @@ class Generator:
                              f"low > high (low={low}, high={high})")
         if low < _INT64_MIN or last > _INT64_MAX:
             raise ValueError(f"integers: bounds [{low}, {last}] out of range for {np.dtype(dtype)}")
-        return _finish(self._g.integers(_size(size), dtype, low, last), size)
+        return _finish(self._g.integers(_size(size), dtype, low, last, device), size)
 
     def permutation(self, x):
         """A random permutation of ``range(x)`` (int64) or a shuffled copy of ``x`` along axis 0."""
         if isinstance(x, (int, np.integer)):
             return self._g.permutation(operator.index(x))
         from .creation import array  # noqa: PLC0415
-        out = array(x)
+        out = _C.astype(x, x.dtype) if isinstance(x, Tensor) and x.device != "cpu" else array(x)
         if out.ndim == 0:
             raise IndexError("x must be an integer or at least 1-dimensional")
         self._g.shuffle(out)
@@ -194,42 +198,42 @@ def set_state(state):
     _global.set_state(state)
 
 
-def normal(loc=0.0, scale=1.0, size=None, dtype=np.float32):
+def normal(loc=0.0, scale=1.0, size=None, dtype=np.float32, device=None):
     """Samples of N(loc, scale^2) from the global generator."""
-    return _global.normal(loc, scale, size, dtype)
+    return _global.normal(loc, scale, size, dtype, device)
 
 
-def standard_normal(size=None, dtype=np.float32):
-    return _global.standard_normal(size, dtype)
+def standard_normal(size=None, dtype=np.float32, device=None):
+    return _global.standard_normal(size, dtype, device)
 
 
-def uniform(low=0.0, high=1.0, size=None, dtype=np.float32):
+def uniform(low=0.0, high=1.0, size=None, dtype=np.float32, device=None):
     """Samples of U[low, high) from the global generator."""
-    return _global.uniform(low, high, size, dtype)
+    return _global.uniform(low, high, size, dtype, device)
 
 
-def random(size=None, dtype=np.float32):
+def random(size=None, dtype=np.float32, device=None):
     """Samples of U[0, 1) from the global generator."""
-    return _global.random(size, dtype)
+    return _global.random(size, dtype, device)
 
 
-def rand(*shape):
+def rand(*shape, device=None):
     """U[0, 1) samples of the given shape (float32; a Python float with no arguments)."""
-    return _global.random(shape or None)
+    return _global.random(shape or None, device=device)
 
 
-def randn(*shape):
+def randn(*shape, device=None):
     """N(0, 1) samples of the given shape (float32; a Python float with no arguments)."""
-    return _global.standard_normal(shape or None)
+    return _global.standard_normal(shape or None, device=device)
 
 
-def randint(low, high=None, size=None, dtype=np.int64):
+def randint(low, high=None, size=None, dtype=np.int64, device=None):
     """Integers on [low, high) ([0, low) when high is None) from the global generator."""
-    return _global.integers(low, high, size, dtype)
+    return _global.integers(low, high, size, dtype, device=device)
 
 
-def integers(low, high=None, size=None, dtype=np.int64, endpoint=False):
-    return _global.integers(low, high, size, dtype, endpoint)
+def integers(low, high=None, size=None, dtype=np.int64, endpoint=False, device=None):
+    return _global.integers(low, high, size, dtype, endpoint, device)
 
 
 def permutation(x):

@@ -12,7 +12,7 @@ flatten, squeeze, swapaxes) are wrapped here with one branch of overhead when no
 import numpy as np
 
 from . import _C
-from ._tensor import Tensor, implements
+from ._tensor import Tensor, as_tensor, implements
 from .autograd import _Mode, record
 
 _permute_c = Tensor.permute  # the C++ methods, called by the differentiable wrappers below = Tensor.permute
@@ -82,7 +82,7 @@ def _moveaxis_grad(dy, source, destination):
 @implements(np.swapaxes)
 def swapaxes(a, axis1, axis2):
     """View with ``axis1`` and ``axis2`` exchanged."""
-    t = a if isinstance(a, Tensor) else _C._to_tensor(a)
+    t = as_tensor(a)
     return _swap(_swapaxes_c(t, axis1, axis2), a, axis1, axis2)
 
 
@@ -224,9 +224,18 @@ def _parts_of(parts, x, axis, name):
 
 
 def _slice_grad(dy, shape, key):
-    grad = _C._full(shape, 0, dy.dtype)
+    grad = _zeros_for(dy, shape)
     _C._index_add(grad, key, dy)
     return (grad,)
+
+
+def _zeros_for(dy, shape):
+    """Zeros of ``shape`` in dy's dtype on dy's device: a gradient that dy is then added into. On a CUDA
+    device they are written there (only a 0-d zero crosses from the host)."""
+    if dy.device == "cpu":
+        return _C._full(shape, 0, dy.dtype)
+    zero = _C._to_device(_C._full((), 0, dy.dtype), dy.device)
+    return _C.contiguous(_C.broadcast_to(zero, shape))
 
 
 def _pairs(value, ndim, name):
@@ -247,7 +256,7 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     mode='constant': fill with ``constant_values``; 'edge': repeat the edge value; 'reflect': mirror
     without repeating the edge (``[1 2 3]`` padded by 2 -> ``[3 2 1 2 3 2 1]``). Axes are padded in
     order, so corners take the value of the last axis, as in NumPy."""
-    t = _C._to_tensor(array)
+    t = as_tensor(array)
     widths = _pairs(pad_width, t.ndim, "pad_width")
     if any(int(w) != w for pair in widths for w in pair):
         raise TypeError("pad: pad_width must be integers")
@@ -283,7 +292,7 @@ def _pad_grad(dy, shape, widths, mode):
         if before == 0 and after == 0:
             continue
         n = shape[axis]
-        target = _C._full(grad.shape[:axis] + (n,) + grad.shape[axis + 1:], 0, dy.dtype)
+        target = _zeros_for(dy, grad.shape[:axis] + (n,) + grad.shape[axis + 1:])
         key = (slice(None),) * axis + (_C._to_tensor(_pad_source(n, before, after, mode)),)
         _C._index_add(target, key, grad)
         grad = target

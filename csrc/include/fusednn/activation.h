@@ -48,4 +48,27 @@ void bias_act_backward(Activation act, int64_t M, int64_t N, const T* dy, const 
 std::pair<Tensor, Tensor> bias_act_backward(Activation act, const Tensor& dy, const Tensor& saved, const Tensor& db,
                                             double leaky_slope);
 
+// The scalar formulas the CUDA kernels run (core/activation_ops.h), evaluated on the host over a float CPU
+// tensor: act(x) when dy is undefined, else dy * act'(saved). For tests: holds them to the CPU kernels' results.
+Tensor activation_reference(ActKind kind, const Tensor& x_or_saved, const Tensor& dy, const ActParams& params);
+
+// The family on CUDA devices (cuda/activation.cu). Operands are on one device, in one float dtype; outputs are
+// new C-contiguous tensors of the inputs' shape, written (never accumulated) unless noted.
+namespace cuda {
+// y = act(x); x any strides.
+void activation(ActKind kind, const Tensor& y, const Tensor& x, const ActParams& params);
+// dx = dy * act'(saved) (OVERWRITE); dy and saved of dx's shape, any strides.
+void activation_backward(ActKind kind, const Tensor& dx, const Tensor& dy, const Tensor& saved,
+                         const ActParams& params);
+// softmax / log_softmax of a C-contiguous x viewed as (outer, C, inner), along C, into y.
+void softmax(const Tensor& y, const Tensor& x, int64_t outer, int64_t C, int64_t inner, bool log);
+// dx (OVERWRITE) from C-contiguous dy and y viewed as (outer, C, inner), as softmax_backward above.
+void softmax_backward(const Tensor& dx, const Tensor& dy, const Tensor& y, int64_t outer, int64_t C, int64_t inner,
+                      bool log);
+// dz = dy * act'(saved) (OVERWRITE) and, when db is defined, db[j] += sum_i dz[i, j] (ACCUMULATE); dy, saved, dz:
+// C-contiguous (M, N) on one device, db contiguous (N,). saved is not read for None. The sums are deterministic.
+void bias_act_backward(Activation act, const Tensor& dy, const Tensor& saved, const Tensor& dz, const Tensor& db,
+                       double leaky_slope);
+}  // namespace cuda
+
 }  // namespace fusednn

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fusednn/errors.h"
+
 namespace fusednn {
 
 enum class DType : uint8_t { Bool = 0, Int32, Int64, Float32, Float64 };
@@ -49,6 +51,15 @@ decltype(auto) visit_dtype(DType dtype, F&& f) {
     case DType::Float32: return f(float{});
     default: return f(double{});
   }
+}
+
+// f(float{}) for float32, f(double{}) for float64: for kernels that run in the float types only (their
+// drivers settle the dtype first; anything else is a TypeError, never a misread buffer).
+template <class F>
+decltype(auto) visit_float(DType dtype, F&& f) {
+  if (dtype != DType::Float32 && dtype != DType::Float64)
+    throw TypeError(cat("expected a float32 or float64 tensor, got ", dtype_name(dtype)));
+  return dtype == DType::Float32 ? f(float{}) : f(double{});
 }
 
 }  // namespace fusednn

@@ -43,4 +43,25 @@ void gemm_integer(int64_t M, int64_t N, int64_t K, MatView<const T> A, MatView<c
 // chains on `threads` threads for about `seconds`. The ceiling GEMM efficiency is reported against.
 double fma_peak_gflops(int threads, double seconds);
 
+// Whether float32 products on CUDA devices may use TF32 tensor cores (inputs rounded to 10 mantissa bits,
+// float32 accumulation). Off by default; a process-wide switch, like torch.backends.cuda.matmul.allow_tf32.
+// The CPU never uses TF32.
+void set_allow_tf32(bool allow);
+bool allow_tf32();
+
+// The CUDA GEMM (cuda/gemm.cu): the same product and epilogue as gemm() above, with every operand, the bias
+// and C in `device`'s memory, queued on its stream; C must not overlap A or B. Batch b (0 <= b < batch.count)
+// multiplies the operands at A.data + b * batch.a, B.data + b * batch.b into C.data + b * batch.c (strides in
+// elements, 0 to reuse an operand).
+namespace cuda {
+struct Batch {
+  int64_t count = 1;
+  int64_t a = 0, b = 0, c = 0;
+};
+// T is float or double; float products use TF32 tensor cores when allow_tf32() and the device has them.
+template <class T>
+void gemm(int device, int64_t M, int64_t N, int64_t K, T alpha, MatView<const T> A, MatView<const T> B, T beta,
+          MatView<T> C, const Epilogue& epilogue = {}, const Batch& batch = {});
+}  // namespace cuda
+
 }  // namespace fusednn

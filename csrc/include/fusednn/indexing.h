@@ -52,4 +52,30 @@ Tensor argwhere(const Tensor& x);
 // The batch gather of fit(): one copy per batch into a buffer it reuses.
 void take_rows(const Tensor& src, const Tensor& idx, const Tensor& out);
 
+// Where the elements an advanced index selects lie in the indexed view: its dims before and after the
+// broadcast index dims (sizes, byte strides), and the byte offset of each b, indices wrapped and checked.
+// The result (or scattered value) has shape pre + bshape + post.
+struct IndexPlan {
+  Dims pre_shape, pre_strides;
+  Dims post_shape, post_strides;
+  Dims bshape;     // broadcast shape of the index arrays
+  Tensor offsets;  // int64, bshape.product() entries, on the view's device
+  Dims result_shape() const;
+};
+// Gather: other = view[plan]; Set: view[plan] = other, the last of repeated indices winning; Add:
+// view[plan] += other, repeated indices accumulating.
+enum class IndexMove : uint8_t { Gather, Set, Add };
+
+// The CUDA kernels of the family (cuda/indexing.cu); view, other and offsets are on one device.
+namespace cuda {
+// offsets[b] = (first ? 0 : offsets[b]) + wrap(idx[b]) * stride for idx (int32/int64, expanded to offsets'
+// shape). An index outside [-size, size) adds nothing; the smallest such b is folded into *first_bad (a
+// device int64 the caller set to offsets.numel() or more) for the caller to report.
+void index_offsets(const Tensor& offsets, const Tensor& idx, int64_t size, int64_t stride, bool first,
+                   int64_t* first_bad);
+// The move between view[plan] and other (shape plan.result_shape(), same dtype). Add uses atomics, so
+// float sums over repeated indices may round differently from run to run.
+void index_move(IndexMove move, const IndexPlan& plan, const Tensor& view, const Tensor& other);
+}  // namespace cuda
+
 }  // namespace fusednn

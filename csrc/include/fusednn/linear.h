@@ -10,6 +10,12 @@
 
 namespace fusednn {
 
+// A 2-D tensor as the GEMM's strided matrix view.
+template <class T>
+MatView<T> mat(const Tensor& t) {
+  return {t.data_as<T>(), t.stride(0), t.stride(1)};
+}
+
 // y = act(x W^T + b) for 2-D float x and weight of one dtype. With z != nullptr (activations whose
 // gradient reads the pre-activation), *z receives x W^T + b and y = act(*z).
 Tensor linear_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act, double leaky_slope,
@@ -23,5 +29,17 @@ struct LinearGrads {
 // for gelu, silu and leaky_relu with a slope <= 0; ignored for Activation::None).
 LinearGrads linear_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, const Tensor& saved,
                             Activation act, double leaky_slope, bool need_dx, bool need_dweight, bool need_dbias);
+
+// The products on a CUDA device (cuda/linear.cu), called by the drivers above once shapes, dtypes and the
+// device are settled: every tensor on one device, 2-D, of one float dtype; outputs are written (=).
+namespace cuda {
+// y = act(x W^T + b), one GEMM with the bias (contiguous, or undefined for none) + activation epilogue.
+void linear_forward(const Tensor& y, const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act,
+                    double leaky_slope);
+// y = act(y) in place: the z path's second step, with the forward's epilogue code.
+void linear_activation(const Tensor& y, Activation act, double leaky_slope);
+// dx = dz W and dweight = dz^T x, each when defined: two GEMMs with transposed views.
+void linear_backward(const Tensor& dz, const Tensor& x, const Tensor& weight, const Tensor& dx, const Tensor& dweight);
+}  // namespace cuda
 
 }  // namespace fusednn

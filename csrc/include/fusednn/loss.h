@@ -44,4 +44,33 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const Tensor& wei
 Tensor nll_loss_backward(const Tensor& dy, const Tensor& log_probs, const Tensor& target, const Tensor& weight,
                          const ClassLossOptions& options);
 
+// The family on CUDA devices (cuda/loss.cu). Every operand is C-contiguous, on one device, in the input's
+// float dtype (labels int64); weight / pos_weight / labels / probs may be undefined. Outputs are written
+// (OVERWRITE). Sums and means are taken in double in a fixed order (deterministic).
+namespace cuda {
+// out (input-shaped for none, 0-d otherwise) = the losses of x against t, reduced. Returns whether a bce
+// probability lay outside [0, 1] (then a synchronising read; false at once for the other losses).
+bool pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& x, const Tensor& t, const Tensor& weight,
+                    const Tensor& pos_weight, Reduction reduction, double delta);
+// dx = dy (/ n for mean) * d loss / dx; dy is x-shaped for none, one element otherwise.
+void pointwise_loss_backward(PointwiseLoss kind, const Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& t,
+                             const Tensor& weight, const Tensor& pos_weight, Reduction reduction, double delta);
+// Whether some label is neither in [0, C) nor ignore_index: then *index and *label name the first (synchronises).
+bool find_bad_label(const Tensor& labels, int64_t C, int64_t ignore_index, int64_t* index, int64_t* label);
+// Fused cross-entropy of (N, C) logits x against labels (N,) or probs (N, C): lse (N,) and loss ((N,) for
+// none, 0-d otherwise), as the CPU's. Labels must have passed find_bad_label.
+void cross_entropy(const Tensor& loss, const Tensor& lse, const Tensor& x, const Tensor& labels, const Tensor& probs,
+                   const Tensor& weight, const ClassLossOptions& options);
+// dx (N, C) = scale_r (softmax - smoothed target) from the saved lse; dy is (N,) for none, one element otherwise.
+void cross_entropy_backward(const Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& labels,
+                            const Tensor& probs, const Tensor& weight, const Tensor& lse,
+                            const ClassLossOptions& options);
+// loss ((N,) for none, 0-d otherwise) = -w_t log_probs[r, t], reduced.
+void nll_loss(const Tensor& loss, const Tensor& log_probs, const Tensor& labels, const Tensor& weight,
+              const ClassLossOptions& options);
+// dx (N, C): -scale_r w_t at each counted label, 0 elsewhere.
+void nll_loss_backward(const Tensor& dx, const Tensor& dy, const Tensor& labels, const Tensor& weight,
+                       const ClassLossOptions& options);
+}  // namespace cuda
+
 }  // namespace fusednn

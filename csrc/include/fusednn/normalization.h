@@ -41,4 +41,29 @@ struct DropoutResult {
 };
 DropoutResult dropout(Generator& gen, const Tensor& x, double p);
 
+// The CUDA kernels of the family (cuda/normalization.cu), called by the driver once arguments are checked:
+// every tensor is C-contiguous, on x's device and in x's dtype (float32 or float64); w and b always hold
+// D (or C) values (ones and zeros for no affine). Undefined outputs are not computed.
+namespace cuda {
+// Layer norm of the (rows, D) x: y, and mean and rstd per row.
+void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y, const Tensor& mean,
+                const Tensor& rstd, int64_t D, double eps);
+// dx (rows, D); dw, db (D): sums over the rows, overwritten.
+void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean, const Tensor& rstd,
+                         int64_t D, const Tensor& dx, const Tensor& dw, const Tensor& db);
+// Mean and biased variance of each channel of the (N, C, L) x.
+void batch_norm_stats(const Tensor& x, const Tensor& mean, const Tensor& var, int64_t N, int64_t C, int64_t L);
+// rstd = 1 / sqrt(var + eps), then y = (x - mean) * rstd * w + b.
+void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& w, const Tensor& b,
+                      const Tensor& rstd, const Tensor& y, int64_t N, int64_t C, int64_t L, double eps);
+// dx (training: the batch-statistics formula, else rstd * w * dy); dw, db (C), overwritten.
+void batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& w,
+                         const Tensor& dx, const Tensor& dw, const Tensor& db, int64_t N, int64_t C, int64_t L,
+                         bool training);
+// y = x * m, mask = m, m = (u >= p) * scale with u the float32 uniforms of blocks counter.. of key's stream
+// (element i: word i % 4 of block counter + i / 4), the CPU's mask bit for bit.
+void dropout(const Tensor& x, const Tensor& y, const Tensor& mask, uint64_t key, uint64_t counter, float p,
+             double scale);
+}  // namespace cuda
+
 }  // namespace fusednn

@@ -40,10 +40,28 @@ struct OptimSlot {
   int group;  // index into the hyperparameter list
 };
 
-// Updates every slot's parameter and state in place: one pass over each element, threads over the
-// concatenation of all slots (results do not depend on the thread count).
-void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std::vector<OptimSlot>& slots);
+// Scalars of one tensor's update at its current step, computed by the driver in double from the group's
+// options and the tensor's step count. Every rule starts from
+//   w = p * decay;  g = sign * grad + wd * w
+// and then (Adam's names; the other rules reuse the fields as noted in cpu/optim.cpp):
+//   m += one_minus_b1 * (g - m);  v = b2 * v + one_minus_b2 * g * g;  p = w - lr * m / (sqrt(v) * inv_bc2 + eps)
+// Bias corrections come as reciprocals: divisions and square roots share one slow unit, which bounds
+// the CPU loop once the data is in cache.
+struct StepCoef {
+  double decay, sign, wd;
+  double lr, lr2;                 // lr2: NAdam's factor of the momentum term
+  double b1, one_minus_b1, b2, one_minus_b2;
+  double inv_bc2, eps;
+  bool first;                     // SGD: the momentum buffer starts as the gradient
+};
 
+// Updates every slot's parameter and state in place: one pass over each element, threads over the
+// concatenation of all slots (results do not depend on the thread count). Every slot's memory is on
+// `device`; the step counts (slot.scalars) are host memory on every device.
+void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std::vector<OptimSlot>& slots,
+                Device device = Device::cpu());
+
+// The clipping passes take tensors that all live on one device (ValueError naming two devices otherwise).
 // (sum over all elements of all tensors of |x|^p)^(1/p), max |x| for p = inf; accumulated in double in a
 // fixed order (the same result for any thread count). NaN when any element is NaN.
 double global_norm(const std::vector<Tensor>& tensors, double p);
@@ -51,5 +69,18 @@ double global_norm(const std::vector<Tensor>& tensors, double p);
 void scale_(const std::vector<Tensor>& tensors, double factor);
 // x = min(max(x, lo), hi), in place (NaN stays NaN).
 void clamp_(const std::vector<Tensor>& tensors, double lo, double hi);
+
+namespace cuda {
+// One multi-tensor launch updating every slot (device memory on `device`); coefs[i] are slot i's scalars,
+// already advanced on the host by the driver (the step counts never leave the host).
+void optim_step(OptimAlgo algo, const std::vector<OptimHyper>& groups, const std::vector<StepCoef>& coefs,
+                const std::vector<OptimSlot>& slots, int device);
+// Per-block partial sums (or maxima) and NaN counts in double, combined in a fixed order by a second launch;
+// returns {sum |x|^p or max |x|, NaN count} for the driver to finish. Tensors: contiguous, float, one device.
+void norm_parts(const std::vector<Tensor>& tensors, double p, double out[2]);
+// x *= factor and x = min(max(x, lo), hi) over distinct contiguous tensors, one launch each.
+void scale_(const std::vector<Tensor>& tensors, double factor);
+void clamp_(const std::vector<Tensor>& tensors, double lo, double hi);
+}  // namespace cuda
 
 }  // namespace fusednn

@@ -33,7 +33,10 @@ class Generator {
 // The generator the module-level functions (fnn.random.normal, nn.init) draw from.
 Generator& default_generator();
 
-// Draws into `out` (any shape; C-contiguous tensors are written in place, others through a temporary).
+// Draws into `out` (any shape, on any device; C-contiguous tensors are written in place, others through a
+// temporary). A draw on a CUDA device reserves the same blocks and gives the same values as on the CPU:
+// both evaluate core/philox.h with the same IEEE-rounded operations (uniform and integers are bitwise equal
+// by construction; normal should be too, and is tested to float rounding).
 // uniform: low + (high - low) * u, u in [0, 1) with 24 (float32) or 53 (float64) random bits; results
 //          stay below high when low < high. ValueError unless low <= high and the range is finite.
 // normal:  loc + scale * z, z by Box-Muller on a pair of uniforms; ValueError if scale < 0.
@@ -43,13 +46,27 @@ void uniform_(Generator& gen, const Tensor& out, double low, double high);
 void normal_(Generator& gen, const Tensor& out, double loc, double scale);
 void integers_(Generator& gen, const Tensor& out, int64_t low, int64_t high);
 
-Tensor uniform(Generator& gen, const Dims& shape, DType dtype, double low, double high);
-Tensor normal(Generator& gen, const Dims& shape, DType dtype, double loc, double scale);
-Tensor integers(Generator& gen, const Dims& shape, DType dtype, int64_t low, int64_t high);
+Tensor uniform(Generator& gen, const Dims& shape, DType dtype, double low, double high, Device device = Device::cpu());
+Tensor normal(Generator& gen, const Dims& shape, DType dtype, double loc, double scale, Device device = Device::cpu());
+Tensor integers(Generator& gen, const Dims& shape, DType dtype, int64_t low, int64_t high,
+                Device device = Device::cpu());
 
 // A random permutation of 0..n-1 (int64) by Fisher-Yates; shuffle_ permutes `t` along axis 0 in place
-// with the same swaps (so shuffle_(arange(n)) == permutation(n) for the same state).
+// with the same swaps (so shuffle_(arange(n)) == permutation(n) for the same state). Both run on the host
+// (the swaps are sequential): shuffle_ of a device tensor goes through a host copy.
 Tensor permutation(Generator& gen, int64_t n);
 void shuffle_(Generator& gen, const Tensor& t);
+
+// The CUDA kernels of the family (cuda/random.cu), called by the driver once arguments are checked and the
+// blocks reserved: `out` is a C-contiguous device tensor whose element i takes block counter + i / E of
+// key's stream, exactly as the CPU loops (core/philox.h's values).
+namespace cuda {
+// float32/float64: low + scale * u, clamped to ceiling.
+void uniform_(const Tensor& out, uint64_t key, uint64_t counter, double low, double scale, double ceiling);
+// float32/float64: loc + scale * z, z standard normal by Box-Muller.
+void normal_(const Tensor& out, uint64_t key, uint64_t counter, double loc, double scale);
+// bool/int32/int64: low + floor(x * range / 2^64), range 0 meaning 2^64.
+void integers_(const Tensor& out, uint64_t key, uint64_t counter, int64_t low, uint64_t range);
+}  // namespace cuda
 
 }  // namespace fusednn

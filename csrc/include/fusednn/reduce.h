@@ -61,6 +61,25 @@ struct ReduceKernels {
 };
 
 }  // namespace cpu
+
+// The last step of a reduction: out = wide, or wide / divisor (then sqrt when root), cast to the result dtype.
+struct ReduceFinish {
+  bool divide = false, root = false;
+  double divisor = 1;
+};
+
+// The CUDA kernels of the family (cuda/reduce.cu), called by the driver once dtypes and layout are settled:
+// x is C-contiguous on the device, viewed as (rows, n) with the reduced axes last; out is C-contiguous on the
+// same device with `rows` elements.
+namespace cuda {
+// out[r] = finish(op over x[r, :] in accumulator dtype acc), op and acc as the CPU driver picks them. centered
+// (var/std): op must be Sum with acc Float64; a second pass then sums (x - sum / n)^2 before finishing.
+void reduce(cpu::KernelOp op, DType acc, bool centered, const ReduceFinish& finish, const Tensor& x, int64_t rows,
+            int64_t n, const Tensor& out);
+// out[r] (int64) = index of the first largest (smallest) of x[r, :], the first NaN winning; n >= 1.
+void arg_reduce(bool is_max, const Tensor& x, int64_t rows, int64_t n, const Tensor& out);
+}  // namespace cuda
+
 }  // namespace fusednn
 
 FUSEDNN_DECLARE_PER_ISA(fusednn::cpu::ReduceKernels, reduce_kernels)

@@ -41,6 +41,9 @@ class Storage {
   // Counts in-place writes, so autograd can tell that a tensor it saved for backward has changed since.
   uint64_t version() const { return version_.load(std::memory_order_relaxed); }
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+  // Sets the version to max(version, v) + 1 in one step: for a tensor that takes this storage over from
+  // one at version v (_set_data), so that autograd sees the change whichever storage it saved.
+  void bump_version_past(uint64_t v);
 
  private:
   Storage(void* data, size_t nbytes, size_t capacity, std::shared_ptr<void> owner, Device device, bool writable)

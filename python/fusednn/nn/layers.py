@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from .. import _C
+from .._tensor import Tensor
 from ..creation import empty, ones, zeros
 from . import functional as F
 from . import init
@@ -40,11 +41,17 @@ class Linear(Module):
         else:
             self.weight = self.bias = None
 
-    def _create(self, in_features):
+    def _create(self, in_features, device="cpu"):
         self.in_features = in_features
         self.weight = Parameter(empty((self.out_features, in_features), dtype=self._dtype))
         self.bias = Parameter(empty((self.out_features,), dtype=self._dtype)) if self._use_bias else None
+        # Initialised on the host, then moved: the same values as a layer built on the host and moved by
+        # Module.to, whatever the device.
         self.reset_parameters()
+        if device != "cpu":
+            self.weight = Parameter(_C._to_device(self.weight, device))
+            if self.bias is not None:
+                self.bias = Parameter(_C._to_device(self.bias, device))
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -62,9 +69,10 @@ class Linear(Module):
 
 class Dense(Linear):
     """Keras' Dense: ``Dense(units, activation=None, use_bias=True, input_shape=None)``, a Linear whose input
-    size comes from ``input_shape`` (its last entry) or from the first call. Weights are glorot-uniform and
-    the bias zero (Keras' defaults). Until it is built (by ``input_shape``, ``build(input_shape)`` or the
-    first call) it has no parameters: create optimizers after that."""
+    size comes from ``input_shape`` (its last entry) or from the first call, which creates the parameters on
+    the input's device. Weights are glorot-uniform and the bias zero (Keras' defaults). Until it is built
+    (by ``input_shape``, ``build(input_shape)`` or the first call) it has no parameters: create optimizers
+    after that."""
 
     def __init__(self, units, activation=None, use_bias=True, input_shape=None, kernel_regularizer=None,
                  dtype=np.float32):
@@ -79,10 +87,11 @@ class Dense(Linear):
     def built(self):
         return self.weight is not None
 
-    def build(self, input_shape):
-        """Create the parameters for inputs of ``input_shape`` (its last entry is the feature size)."""
+    def build(self, input_shape, device="cpu"):
+        """Create the parameters for inputs of ``input_shape`` (its last entry is the feature size), on
+        ``device``."""
         if not self.built:
-            self._create(_last(input_shape))
+            self._create(_last(input_shape), device)
         return self
 
     def reset_parameters(self):
@@ -92,7 +101,7 @@ class Dense(Linear):
 
     def forward(self, x):
         if self.weight is None:
-            self.build(_shape_of(x))
+            self.build(_shape_of(x), x.device if isinstance(x, Tensor) else "cpu")
         return F._linear(x, self.weight, self.bias, self.activation, self.negative_slope)
 
     def _prepare_load(self, state_dict, prefix):
@@ -282,9 +291,9 @@ class BatchNorm1d(Module):
         use_batch = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            _C.fill(self.num_batches_tracked, int(self.num_batches_tracked) + 1)
+            self.num_batches_tracked += 1  # in place, on the buffer's device
             if momentum is None:
-                momentum = 1.0 / int(self.num_batches_tracked)
+                momentum = 1.0 / int(self.num_batches_tracked.cpu())
         update = self.training and self.track_running_stats
         return F.batch_norm(x, self.running_mean if update or not use_batch else None,
                             self.running_var if update or not use_batch else None,
