@@ -10,6 +10,8 @@ import fusednn as fnn
 from fusednn import callbacks as cb
 from fusednn import nn
 
+from conftest import DEVICES
+
 
 def data(n=64):
     rng = np.random.default_rng(0)
@@ -169,3 +171,28 @@ def test_terminate_on_nan_stops_mid_epoch(capsys):
     h = m.fit(x, y, epochs=5, batch_size=4, verbose=0, callbacks=[cb.TerminateOnNaN()])
     assert len(h.history["loss"]) == 1 and not math.isfinite(h.history["loss"][0])
     assert "invalid loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_monitors_take_0d_tensors_on_any_device_and_restore_device_weights(device):
+    """EarlyStopping and ReduceLROnPlateau read a monitored 0-d tensor with float(); restore_best_weights
+    snapshots and restores a model that trains on a device."""
+
+    class Weights(cb.Callback):
+        def on_train_begin(self, logs=None):
+            self.seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append([np.asarray(p.cpu()).copy() for p in self.model.parameters()])
+
+    x, y = data(8)
+    values = [fnn.asarray(np.array(v, np.float32), device=device) for v in (3.0, 1.0, 2.0, 2.0, 2.0)]
+    es, plateau, seen = cb.EarlyStopping(patience=2, restore_best_weights=True), cb.ReduceLROnPlateau(
+        factor=0.5, patience=1), Weights()
+    m = model(lr=0.1)
+    h = m.fit(x, y, epochs=5, verbose=0, device=device, callbacks=[Scripted(values), es, plateau, seen])
+    assert len(h.history["loss"]) == 4 and es.best == 1.0 and type(es.best) is float
+    assert m.optimizer.param_groups[0]["lr"] == pytest.approx(0.025)  # reduced after epochs 2 and 3
+    assert {p.device for p in m.parameters()} == {fnn.cuda._device_name(device)}
+    for a, b in zip(seen.seen[-1], seen.seen[1]):  # the weights of epoch 1, restored at the stop
+        np.testing.assert_array_equal(a, b)

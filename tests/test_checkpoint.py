@@ -9,6 +9,8 @@ import pytest
 import fusednn as fnn
 from fusednn import nn
 
+from conftest import DEVICES
+
 
 def data(n=96, seed=0):
     rng = np.random.default_rng(seed)
@@ -218,3 +220,41 @@ def test_transfer_learning_freeze_replace_head_finetune(tmp_path):
     model.compile("adam", "sparse_categorical_crossentropy", from_logits=True, lr=1e-4)
     model.fit(x, y2, epochs=1, verbose=0)
     assert not np.array_equal(np.asarray(model[0].weight), frozen)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_model_on_a_device_saves_host_copies_and_loads_on_the_cpu_or_in_place(tmp_path, device):
+    """save/save_weights of a model trained on a device (Adam state there too); fnn.load rebuilds it on
+    the CPU and, moved back, resumes like the uninterrupted run; load_weights fills a model's parameters
+    in place on their device, lazily built layers included."""
+    where = fnn.cuda._device_name(device)
+    x, y = data()
+    fnn.random.seed(7)
+    m = compiled()
+    m.fit(x, y, epochs=2, batch_size=16, verbose=0, device=device)
+    assert {p.device for p in m.parameters()} == {where}
+    m.save(tmp_path / "m.safetensors")
+    m.save_weights(tmp_path / "w.safetensors")
+    saved = {k: np.asarray(v.cpu()).copy() for k, v in m.state_dict().items()}
+    saved_opt = m.optimizer.state_dict()["state"]
+    h_ref = m.fit(x, y, epochs=3, initial_epoch=2, batch_size=16, verbose=0)
+
+    loaded = fnn.load(tmp_path / "m.safetensors")  # also restores the generator's state at the save
+    assert {t.device for t in list(loaded.parameters()) + list(loaded.buffers())} == {"cpu"}
+    for k, v in weights(loaded).items():
+        np.testing.assert_array_equal(v, saved[k], err_msg=k)
+    for i, entry in loaded.optimizer.state_dict()["state"].items():
+        for name, value in entry.items():
+            np.testing.assert_array_equal(np.asarray(value), np.asarray(saved_opt[i][name]), err_msg=name)
+    h = loaded.fit(x, y, epochs=3, initial_epoch=2, batch_size=16, verbose=0, device=device)
+    np.testing.assert_allclose(h.history["loss"], h_ref.history["loss"], rtol=1e-6)
+
+    lazy = nn.Sequential(nn.Linear(6, 16, activation="relu"), nn.Dropout(0.2), nn.BatchNorm1d(16), nn.Dense(3))
+    for model in (net().to(device), lazy.to(device)):
+        before = list(model.parameters())
+        model.load_weights(tmp_path / "w.safetensors")
+        tensors = list(model.parameters()) + list(model.buffers())
+        assert {t.device for t in tensors} == {where}  # the Dense that the load built too
+        assert all(a is b for a, b in zip(model.parameters(), before))
+        for k, v in model.state_dict().items():
+            np.testing.assert_array_equal(np.asarray(v.cpu()), saved[k], err_msg=k)

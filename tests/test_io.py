@@ -10,6 +10,8 @@ import pytest
 import fusednn as fnn
 from fusednn import io
 
+from conftest import DEVICES
+
 
 def sample():
     rng = np.random.default_rng(0)
@@ -39,6 +41,15 @@ def test_roundtrip(tmp_path):
     assert metadata == {"format": "fusednn", "epoch": "3"}
     io.save_tensors({}, str(path))
     assert io.load_tensors(str(path)) == ({}, {})
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_device_tensors_are_written_from_host_copies_and_load_on_the_host(tmp_path, device):
+    path = tmp_path / "d.safetensors"
+    io.save_tensors({k: fnn.asarray(v, device=device) for k, v in sample().items()}, path)
+    tensors, _ = io.load_tensors(path)
+    assert {t.device for t in tensors.values()} == {"cpu"}
+    assert_same(tensors, sample())
 
 
 def test_data_is_aligned(tmp_path):

@@ -9,6 +9,8 @@ import fusednn as fnn
 from fusednn import optim
 from fusednn.optim import lr_scheduler as S
 
+from conftest import DEVICES
+
 EPOCHS = 40
 
 
@@ -119,6 +121,15 @@ def test_reduce_on_plateau():
     assert maxi.get_last_lr() == [0.1]
     with pytest.raises(ValueError, match="Factor"):
         S.ReduceLROnPlateau(opt, factor=1.5)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_reduce_on_plateau_takes_a_0d_tensor_metric_on_any_device(device):
+    sched = S.ReduceLROnPlateau(make_opt(lr=1.0), patience=0, factor=0.5)
+    for metric in (2.0, 1.0, 1.0):
+        sched.step(fnn.asarray(np.array(metric, np.float32), device=device))
+    assert sched.get_last_lr() == [0.5]
+    assert sched.best == 1.0 and type(sched.best) is float  # kept as a number, not a device tensor
 
 
 def test_scheduler_drives_optimizer_step_and_resumes():

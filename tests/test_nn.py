@@ -11,6 +11,8 @@ import fusednn.nn.functional as F
 from fusednn import nn
 from fusednn.autograd import gradcheck
 
+from conftest import DEVICES
+
 ACTIVATIONS = [None, "relu", "leaky_relu", "tanh", "sigmoid", "gelu", "silu"]
 
 
@@ -213,6 +215,100 @@ def test_to_dtype_keeps_sharing():
     assert net(np.ones((2, 4))).dtype == np.float64
 
 
+def test_to_dtype_is_in_place_and_an_optimizer_keeps_working():
+    net = _Net()
+    params = list(net.parameters())
+    opt = fnn.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    net(np.ones((2, 4), np.float32)).sum().backward()
+    opt.step()
+    assert net.double() is net and all(a is b for a, b in zip(net.parameters(), params))
+    assert all(p.dtype == np.float64 and p.grad.dtype == np.float64 for p in params)
+    before = [np.array(p) for p in params]
+    net.zero_grad()
+    net(np.ones((2, 4))).sum().backward()
+    opt.step()
+    assert all(opt.state[p]["momentum_buffer"].dtype == np.float64 for p in params)
+    assert all(not np.array_equal(np.asarray(p), b) for p, b in zip(params, before))
+
+
+def test_to_cpu_on_a_cpu_model_is_a_no_op_keeping_identity():
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    tensors = list(net.parameters()) + list(net.buffers())
+    where = [(t._data_ptr, t._version) for t in tensors]
+    assert net.to("cpu") is net and net.cpu() is net and net.to("cpu", np.float32) is net
+    assert all(a is b for a, b in zip(list(net.parameters()) + list(net.buffers()), tensors))
+    assert [(t._data_ptr, t._version) for t in tensors] == where
+
+
+def test_set_data_rebinds_a_tensor_in_place_and_bumps_its_version():
+    a = fnn.arange(3.0)
+    a.requires_grad = True
+    y = a * a  # saves a for backward
+    b = fnn.asarray(np.arange(5, dtype=np.float64))
+    version = a._version
+    fnn._C._set_data(a, b)
+    assert a.shape == (5,) and a.dtype == np.float64 and a.device == "cpu" and a.requires_grad
+    assert a._data_ptr == b._data_ptr and a._version > version
+    b[1] = 7.0
+    assert float(a[1]) == 7.0  # one memory now
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_set_data_sets_the_version_past_both_storages_in_one_step():
+    """dst's version ends at max(dst's old, src's) + 1, whichever is larger, without a bump per version."""
+    for writes_dst, writes_src in ((5, 2), (1, 7)):
+        dst, src = fnn.zeros(3), fnn.zeros(4)
+        for _ in range(writes_dst):
+            dst += 1
+        for _ in range(writes_src):
+            src += 1
+        old_dst, old_src = dst._version, src._version
+        assert (old_dst, old_src) != (0, 0)
+        fnn._C._set_data(dst, src)
+        assert dst._version == src._version == max(old_dst, old_src) + 1
+
+
+@pytest.mark.skipif(fnn.cuda.is_available(), reason="a CUDA device is present")
+def test_to_cuda_without_a_device_raises_and_leaves_the_model_unchanged():
+    net = _Net()
+    tensors = list(net.parameters()) + list(net.buffers())
+    where = [(t._data_ptr, t.device, t.dtype) for t in tensors]
+    for move in (lambda: net.to("cuda"), lambda: net.cuda(), lambda: net.to("cuda:0", np.float64),
+                 lambda: nn.Sequential().to("cuda")):
+        with pytest.raises(RuntimeError, match="CUDA"):
+            move()
+    assert [(t._data_ptr, t.device, t.dtype) for t in tensors] == where
+    with pytest.raises(TypeError, match="floating dtype"):
+        net.to(np.int32)
+
+
+@pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_module_to_keeps_identity_and_the_optimizer_updates_in_place():
+    fnn.random.seed(5)
+    net = nn.Sequential(nn.Linear(4, 8, activation="relu"), nn.BatchNorm1d(8), nn.Linear(8, 2))
+    twin = nn.Sequential(nn.Linear(4, 8, activation="relu"), nn.BatchNorm1d(8), nn.Linear(8, 2))
+    twin.load_state_dict(net.state_dict())
+    params, buffers = list(net.parameters()), list(net.buffers())
+    opt, opt_twin = fnn.optim.Adam(net.parameters(), lr=0.01), fnn.optim.Adam(twin.parameters(), lr=0.01)
+    x = np.random.default_rng(6).standard_normal((16, 4)).astype(np.float32)
+    for step in range(3):
+        if step == 1:
+            assert net.to("cuda") is net
+            assert all(a is b for a, b in zip(net.parameters(), params))
+            assert all(a is b for a, b in zip(net.buffers(), buffers))
+            assert all(t.device == "cuda:0" for t in params + buffers)
+        for model, o in ((net, opt), (twin, opt_twin)):
+            o.zero_grad()
+            device = next(model.parameters()).device
+            (model(fnn.asarray(x, device=device)) ** 2).mean().backward()
+            o.step()
+    assert all(p.grad.device == "cuda:0" for p in params)
+    for a, b in zip(list(net.parameters()) + list(net.buffers()), list(twin.parameters()) + list(twin.buffers())):
+        np.testing.assert_allclose(np.asarray(a.cpu(), np.float64), np.asarray(b, np.float64), rtol=1e-4, atol=1e-5)
+    assert net.cpu() is net and all(p.device == "cpu" for p in params)
+
+
 def test_dense_lazy_build_and_keras_order():
     fnn.random.seed(6)
     d = nn.Dense(5, activation="relu")
@@ -227,6 +323,24 @@ def test_dense_lazy_build_and_keras_order():
     lazy.load_state_dict(nn.Sequential([nn.Dense(2, input_shape=(3,))]).state_dict())
     assert lazy[0].weight.shape == (2, 3)
     assert "unbuilt" in repr(nn.Dense(4))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dense_builds_on_the_input_device_with_the_host_initial_values(device):
+    x = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
+    fnn.random.seed(8)
+    ref = nn.Sequential(nn.Dense(5, activation="relu"), nn.Dense(2))
+    want = ref(x)
+    fnn.random.seed(8)
+    model = nn.Sequential(nn.Dense(5, activation="relu"), nn.Dense(2))
+    y = model(fnn.asarray(x, device=device))
+    assert y.device == fnn.cuda._device_name(device)
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert p.device == y.device and p.dtype == np.float32 and p.requires_grad
+        np.testing.assert_array_equal(p.cpu(), q)  # drawn on the host, then moved
+    np.testing.assert_allclose(y.cpu(), want, rtol=1e-5, atol=1e-6)
+    d = nn.Dense(2, dtype=np.float64).build((None, 3), device)
+    assert d.weight.device == d.bias.device == y.device and d.weight.dtype == np.float64
 
 
 def test_sequential_container():

@@ -1,14 +1,17 @@
 """Fused optimizers against NumPy float64 implementations of torch.optim's published rules (and against
-torch itself where installed), checkpoints, parameter groups, gradient clipping and regularizers."""
+torch itself where installed), checkpoints, parameter groups, gradient clipping and regularizers; on CUDA
+devices against the CPU on the same data, and optimizer state following parameters moved or cast in place."""
 import math
 
 import numpy as np
 import pytest
 
 import fusednn as fnn
-from fusednn import optim
+from fusednn import nn, optim
 from fusednn.nn import regularizers
 from fusednn.nn.utils import clip_grad_norm_, clip_grad_value_
+
+from conftest import DEVICES
 
 SHAPES = [(3, 5), (7,), (1,), (4099,)]  # odd sizes; the last spans two blocks of the step loop
 STEPS = 20
@@ -411,3 +414,175 @@ def test_regularizers_values_and_gradients():
     penalty.backward()
     np.testing.assert_allclose(np.asarray(a.grad), 0.5 * np.sign(w))
     np.testing.assert_allclose(np.asarray(b.grad), 0.5 * np.sign(-w[0]))
+
+
+# ---- devices: the fused step and clipping on CUDA tensors against the CPU on the same data ----
+DEVICE_SHAPES = [(3, 5), (7,), (1,), (0,), (20001,)]  # odd sizes; the last spans three chunks of a device launch
+
+
+def host(t):
+    return np.asarray(t.cpu(), dtype=np.float64)
+
+
+def run_on(device, algo, h, init, grads, dtype, steps=None):
+    """run_fused with parameters and gradients on ``device``."""
+    params = [fnn.asarray(a.astype(dtype), device=device) for a in init]
+    for p in params:
+        p.requires_grad = True
+    opt = optim.get(algo, params, **h)
+    for gs in grads[:steps]:
+        for p, g in zip(params, gs):
+            p.grad = fnn.asarray(g.astype(dtype), device=device)
+        opt.step()
+    return params, opt
+
+
+# float32 rounding differs a little between the backends (the compilers contract a * b + c into FMAs in
+# different places); float64 shows that the rules are the same.
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-6), (np.float32, 1e-5)])
+@pytest.mark.parametrize("algo,h", CASES, ids=IDS)
+def test_device_step_matches_cpu(algo, h, dtype, rtol, device):
+    init, grads = make_problem(dtype, seed=7, shapes=DEVICE_SHAPES)
+    want, want_opt = run_on("cpu", algo, h, init, grads, dtype)
+    got, opt = run_on(device, algo, h, init, grads, dtype)
+    for p, q in zip(got, want):
+        assert p.device == fnn.cuda._device_name(device) and p.dtype == dtype
+        np.testing.assert_allclose(host(p), host(q), rtol=rtol, atol=rtol * 1e-2)
+        assert set(opt.state[p]) == set(want_opt.state[q])
+        for name, value in want_opt.state[q].items():
+            if name != "step":
+                assert opt.state[p][name].device == p.device
+            np.testing.assert_allclose(host(opt.state[p][name]), host(value), rtol=rtol, atol=rtol * 1e-2)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("algo,h", [CASES[i] for i in (1, 4, 10, 14)], ids=[IDS[i] for i in (1, 4, 10, 14)])
+def test_device_state_dict_round_trips_through_the_host(algo, h, device):
+    init, grads = make_problem(np.float32, seed=8, shapes=DEVICE_SHAPES)
+    full, _ = run_on(device, algo, h, init, grads, np.float32)
+    half, opt = run_on(device, algo, h, init, grads, np.float32, steps=STEPS // 2)
+    saved = opt.state_dict()
+    for entry in saved["state"].values():
+        assert all(v.device == "cpu" for v in entry.values() if isinstance(v, fnn.Tensor))
+    snapshot = [np.array(p.cpu()) for p in half]
+    opt.step()  # later steps must not change what was saved
+    for where in (device, "cpu"):  # resume on the device (bit-identical: the same kernel) and on the host
+        resumed = [fnn.array(a, device=where) for a in snapshot]
+        for p in resumed:
+            p.requires_grad = True
+        opt2 = optim.get(algo, resumed, **h)
+        opt2.load_state_dict(saved)
+        for gs in grads[STEPS // 2:]:
+            for p, g in zip(resumed, gs):
+                p.grad = fnn.asarray(g.astype(np.float32), device=where)
+            opt2.step()
+        for a, b in zip(full, resumed):
+            if where == device:
+                np.testing.assert_array_equal(host(a), host(b))
+            else:
+                np.testing.assert_allclose(host(a), host(b), rtol=1e-5, atol=1e-7)
+
+
+class _Pair(nn.Module):
+    def __init__(self, a, b):
+        super().__init__()
+        self.a, self.b = nn.Parameter(a), nn.Parameter(b)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_state_follows_parameters_moved_in_place(device):
+    init, grads = make_problem(np.float32, seed=9, shapes=[(4, 3), (4099,)])
+    h = dict(lr=0.01, amsgrad=True)
+    want, _ = run_on("cpu", "adam", h, init, grads, np.float32)
+    model = _Pair(*(fnn.asarray(a.astype(np.float32)) for a in init))
+    params = [model.a, model.b]
+    opt = optim.Adam(model.parameters(), **h)
+    for t, gs in enumerate(grads):
+        if t == STEPS // 2:
+            assert model.to(device) is model and model.a is params[0] and model.b is params[1]
+        for p, g in zip(params, gs):
+            p.grad = fnn.asarray(g.astype(np.float32), device=p.device)
+        opt.step()
+    for p, q in zip(params, want):
+        assert p.device == opt.state[p]["exp_avg"].device == fnn.cuda._device_name(device)
+        np.testing.assert_allclose(host(p), host(q), rtol=1e-5, atol=1e-7)
+
+
+def test_state_follows_a_dtype_cast_in_place():
+    """Module.to(dtype) casts the parameters in place; the optimizer casts its state at the next step,
+    exactly as loading its state_dict into an optimizer of float64 parameters would."""
+    init, grads = make_problem(np.float32, seed=10, shapes=[(3, 2), (5,)])
+    model = _Pair(*(fnn.asarray(a.astype(np.float32)) for a in init))
+    opt = optim.RMSprop(model.parameters(), lr=0.01, momentum=0.5, centered=True)
+    for p, g in zip((model.a, model.b), grads[0]):
+        p.grad = fnn.asarray(g.astype(np.float32))
+    opt.step()
+    twin = [fnn.asarray(np.array(p, np.float64), requires_grad=True) for p in (model.a, model.b)]
+    opt2 = optim.RMSprop(twin, lr=0.01, momentum=0.5, centered=True)
+    opt2.load_state_dict(opt.state_dict())
+    model.double()
+    for gs in grads[1:4]:
+        for ps in ((model.a, model.b), twin):
+            for p, g in zip(ps, gs):
+                p.grad = fnn.asarray(g)
+        opt.step()
+        opt2.step()
+    assert opt.state[model.a]["square_avg"].dtype == np.float64 and float(opt.state[model.a]["step"]) == 4.0
+    for p, q in zip((model.a, model.b), twin):
+        np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
+
+
+def grads_on(values, device):
+    params = []
+    for v in values:
+        p = fnn.zeros(np.shape(v), dtype=np.asarray(v).dtype, device=device)
+        p.requires_grad = True
+        p.grad = fnn.asarray(np.array(v), device=device)
+        params.append(p)
+    return params
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+def test_clip_grad_norm_on_device(norm_type, dtype, device):
+    rng = np.random.default_rng(11)
+    values = [rng.standard_normal(n).astype(dtype) for n in (5000, 1, 17, 0, 9000, 20001)]
+    params = grads_on(values, device)
+    flat = np.concatenate(values).astype(np.float64)
+    want = np.abs(flat).max() if math.isinf(norm_type) else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type)
+    total = clip_grad_norm_(params, max_norm=1.0, norm_type=norm_type)
+    assert total.shape == () and total.dtype == dtype and total.device == "cpu"
+    np.testing.assert_allclose(float(total), want, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    for p, v in zip(params, values):
+        assert p.grad.device == p.device
+        np.testing.assert_allclose(host(p.grad), v * (1.0 / (float(total) + 1e-6)), rtol=1e-6)
+    again = [float(clip_grad_norm_(grads_on(values, device), 1e9, norm_type)) for _ in range(2)]
+    assert again[0] == again[1]  # a fixed reduction order
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_clip_grad_on_device_nonfinite_and_value(device):
+    params = grads_on([np.array([1.0, np.nan, 2.0], np.float32), np.ones(3, np.float32)], device)
+    assert math.isnan(float(clip_grad_norm_(params, max_norm=1.0)))
+    assert np.isnan(host(params[1].grad)).all()  # scaled by NaN, as torch
+    v = np.array([-3.0, -0.5, 0.0, 0.7, 2.0, np.nan] * 1000, np.float32)
+    params = grads_on([v, v[:5].copy()], device)
+    clip_grad_value_(params, 1.0)
+    np.testing.assert_array_equal(host(params[0].grad), np.clip(v, -1, 1))
+    np.testing.assert_array_equal(host(params[1].grad), np.clip(v[:5], -1, 1))
+
+
+@pytest.mark.skipif(not fnn.cuda.is_available(), reason="no CUDA device on this machine")
+def test_cuda_clip_grad_norm_over_two_devices():
+    """Gradients on the host and on a device: one reduction each, combined on the host."""
+    rng = np.random.default_rng(12)
+    values = [rng.standard_normal(n).astype(np.float32) for n in (300, 7001)]
+    params = grads_on(values[:1], "cpu") + grads_on(values[1:], "cuda")
+    want = math.sqrt(sum(float((v.astype(np.float64) ** 2).sum()) for v in values))
+    total = float(clip_grad_norm_(params, max_norm=0.5))
+    assert total == pytest.approx(want, rel=1e-6)
+    for p, v in zip(params, values):
+        np.testing.assert_allclose(host(p.grad), v * (0.5 / (total + 1e-6)), rtol=1e-6)
+

@@ -7,6 +7,8 @@ import fusednn as fnn
 from fusednn import _C, nn
 from fusednn.losses import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 
+from conftest import DEVICES
+
 
 def blobs(n=256, seed=0):
     rng = np.random.default_rng(seed)
@@ -135,6 +137,33 @@ def test_fit_shuffle_is_reproducible_and_uses_global_rng():
         model.fit(x, y, epochs=2, batch_size=10, verbose=0)
         weights.append(np.asarray(model[1].weight).copy())
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_fit_on_a_device_matches_the_cpu_loss_curve(device):
+    """fit(device=...) builds the lazy layers on the host, moves the model in place and trains there with
+    batches gathered on the host; losses, metrics, evaluate, predict and train_on_batch follow the CPU run."""
+    x, y = blobs(200, seed=4)
+    runs = []
+    for where in ("cpu", device):
+        fnn.random.seed(21)
+        model = mlp()
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"], lr=0.02, from_logits=True)
+        h = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, verbose=0, device=where)
+        params = list(model.parameters())
+        assert all(p.device == fnn.cuda._device_name(where) for p in params)
+        assert all(a is b for a, b in zip(model.optimizer.param_groups[0]["params"], params))
+        pred = model.predict(x[:50], batch_size=16)
+        assert pred.device == "cpu"
+        runs.append((h.history, model.evaluate(x, y, verbose=0, return_dict=True), np.asarray(pred),
+                     model.train_on_batch(x[:32], y[:32])))
+    (h0, e0, p0, t0), (h1, e1, p1, t1) = runs
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(h1[key], h0[key], rtol=1e-4)
+    assert abs(h1["accuracy"][-1] - h0["accuracy"][-1]) <= 0.01
+    np.testing.assert_allclose(e1["loss"], e0["loss"], rtol=1e-4)
+    np.testing.assert_allclose(p1, p0, rtol=1e-4, atol=1e-5)
+    assert t1 == pytest.approx(t0, rel=1e-4)
 
 
 @pytest.mark.parametrize("kind", ["arrays", "tensors", "dataset", "loader"])

@@ -149,6 +149,13 @@ def _sum_to_shape(grad, shape):
     return _C.reshape(summed, shape)
 
 
+def _on_device_of(tensor, grad):
+    """``grad`` on ``tensor``'s device: gradients live where their tensors do (a host seed or a value given
+    from the host is copied over)."""
+    device = tensor.device
+    return grad if grad.device == device else _C._to_device(grad, device)
+
+
 def _check_versions(node, versions):
     """Raise RuntimeError: a tensor node saved was modified in place after it was recorded."""
     for version, now in zip(node.versions, versions):
@@ -161,7 +168,8 @@ def _check_versions(node, versions):
 
 def backward(tensor, grad=None, retain_graph=False):
     """Accumulate d(tensor)/d(leaf) * grad into every leaf's ``.grad``. ``grad`` defaults to 1 for a
-    one-element tensor. The graph is freed afterwards unless ``retain_graph``."""
+    one-element tensor. Gradients are made and accumulated on each tensor's own device. The graph is freed
+    afterwards unless ``retain_graph``."""
     if not getattr(tensor, "requires_grad", False):
         raise RuntimeError("backward: the tensor does not require grad and has no grad_fn "
                            "(did you create it under no_grad, or from tensors without requires_grad=True?)")
@@ -169,12 +177,13 @@ def backward(tensor, grad=None, retain_graph=False):
         if tensor.size != 1:
             raise RuntimeError(f"backward: grad can be implied only for a one-element output, not shape "
                                f"{tensor.shape}; pass grad= explicitly")
-        grad = _C._full(tensor.shape, 1, tensor.dtype)
+        grad = _on_device_of(tensor, _C._full(tensor.shape, 1, tensor.dtype))
     else:
         if not isinstance(grad, Tensor):
             grad = _C._to_tensor(grad)
         if grad.shape != tensor.shape:
             raise ValueError(f"backward: grad has shape {grad.shape} but the tensor has shape {tensor.shape}")
+        grad = _on_device_of(tensor, grad)
     root = tensor.grad_fn
     # ids of the gradient tensors handed out so far (and the caller's): a leaf gets a copy of these, so
     # that an in-place update of one .grad (an optimizer's) cannot change another's or the caller's.
@@ -200,7 +209,7 @@ def backward(tensor, grad=None, retain_graph=False):
                 if g is None or not isinstance(inp, Tensor) or not inp.requires_grad:
                     continue
                 if not isinstance(g, Tensor):
-                    g = _C._to_tensor(g)
+                    g = _on_device_of(inp, _C._to_tensor(g))
                 shape = inp.shape
                 if g.shape != shape:
                     g = _sum_to_shape(g, shape)

@@ -7,6 +7,7 @@ import math
 import os
 import warnings
 
+from . import _C
 from .optim import lr_scheduler as _lr_scheduler
 
 __all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "ReduceLROnPlateau",
@@ -120,15 +121,19 @@ def _monitor_mode(mode, monitor):
 
 
 def _monitored(logs, monitor, who):
+    """The monitored value as a Python float (a one-element tensor, on any device, is read back), or None
+    with a warning when the logs lack it."""
     value = (logs or {}).get(monitor)
     if value is None:
         warnings.warn(f"{who}: the monitored quantity '{monitor}' is not in the logs (available: "
                       f"{', '.join(sorted(logs or {}))})", RuntimeWarning, stacklevel=3)
-    return value
+        return None
+    return float(value)
 
 
 def _snapshot(model):
-    return {k: v.copy() for k, v in model.state_dict().items()}
+    """A copy of the state_dict, each tensor copied on its own device (no host round trip)."""
+    return {k: _C.astype(v, v.dtype) for k, v in model.state_dict().items()}
 
 
 class EarlyStopping(Callback):
@@ -311,6 +316,6 @@ class TerminateOnNaN(Callback):
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
+        if loss is not None and not math.isfinite(float(loss)):
             print(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True

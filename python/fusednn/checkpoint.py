@@ -7,6 +7,10 @@ A saved model holds its weights under their state_dict names, and in the header'
 the frozen parameters, the optimizer's groups and step counts (its state buffers are tensors named
 "optimizer/<index>/<name>"), lr scheduler states, the epoch count, fusednn.random's global generator
 state and an attached ``model.scaler`` ("scaler/<name>" tensors): enough to resume training exactly.
+
+Models and optimizers on a CUDA device are saved from host copies of their tensors (the file does not
+record the device). ``load_weights`` copies the values into the model's parameters wherever they are;
+``fnn.load`` rebuilds the model, and its optimizer state, on the CPU: move it with ``model.to("cuda")``.
 """
 import json
 import os
@@ -91,16 +95,29 @@ def _split(tensors):
 
 
 def save_weights(self, path):
-    """Write the model's state_dict (parameters and persistent buffers) to ``path`` (safetensors)."""
+    """Write the model's state_dict (parameters and persistent buffers, host copies of device tensors)
+    to ``path`` (safetensors)."""
     save_tensors({k: v for k, v in self.state_dict().items()}, path, {"format": "fusednn.weights"})
 
 
 def load_weights(self, path, strict=True):
     """Copy the weights in ``path`` (written by save_weights, save, or any safetensors file with
     state_dict names) into this model. strict: every key must match (KeyError naming missing and
-    unexpected keys); a shape mismatch is a ValueError naming the key. Returns (missing, unexpected)."""
+    unexpected keys); a shape mismatch is a ValueError naming the key. Returns (missing, unexpected).
+    The values go into the parameters and buffers in place, on their device; layers that the load builds
+    (a Dense not called yet) join the device of the model's other tensors."""
     weights, _ = _split(load_tensors(path)[0])
-    return _load_state(self, weights, strict, path)
+    device = _device_of(self)
+    result = _load_state(self, weights, strict, path)
+    if device not in (None, "cpu"):
+        self.to(device)  # moves only the tensors the load created (on the host); the others stay as they are
+    return result
+
+
+def _device_of(model):
+    """The device all of the model's parameters and buffers are on; None when it has none or several."""
+    devices = {t.device for t in list(model.parameters()) + list(model.buffers())}
+    return devices.pop() if len(devices) == 1 else None
 
 
 def _load_state(model, weights, strict, path):
@@ -194,7 +211,9 @@ def load(path, compile=True, restore_rng=True):
     compile=True, when it was compiled with named parts) the compile settings with the optimizer's state;
     lr scheduler states go into the schedulers passed to the next fit(). restore_rng: set fusednn.random's
     global generator to its saved state, so resumed training replays exactly. Models that are not
-    Sequential stacks of fusednn.nn layers cannot be rebuilt: load_weights into a constructed model."""
+    Sequential stacks of fusednn.nn layers cannot be rebuilt: load_weights into a constructed model.
+    The model and its optimizer state are rebuilt on the CPU, whatever device they were saved from:
+    ``model.to("cuda")`` moves the model in place, and the optimizer's state follows at its next step."""
     tensors, metadata = load_tensors(path)
     info = _info(path, metadata)
     if info.get("config") is None:

@@ -76,6 +76,19 @@ def _device_name(device):
     return "cpu" if str(device) == "cpu" else f"cuda:{_index(device)}"
 
 
+def _to_arguments(args, device, dtype):
+    """(device, dtype) from ``to``'s positional arguments (devices, dtypes, or a tensor giving both) and
+    keywords, as torch's ``to`` reads them."""
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif _is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    return device, dtype
+
+
 def _move(x, device):
     device = _device_name(device)
     if x.device == device:
@@ -94,13 +107,7 @@ def _to(self, *args, device=None, dtype=None, copy=False):
     """``t.to(device)``, ``t.to(dtype)``, ``t.to(device, dtype)`` or ``t.to(other)`` (other's device and
     dtype), as in PyTorch: t itself when nothing changes (unless copy=True), otherwise a new tensor.
     Devices: "cpu", "cuda", "cuda:N" or an index."""
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif _is_device(arg):
-            device = arg
-        else:
-            dtype = arg
+    device, dtype = _to_arguments(args, device, dtype)
     cast = dtype is not None and np.dtype(dtype) != self.dtype
     y = self
     if device is not None and cast and _device_name(device) == "cpu":  # cast where the kernels are

@@ -10,6 +10,7 @@ import struct
 
 import numpy as np
 
+from ._tensor import Tensor, host_array
 from .creation import asarray
 
 __all__ = ["save_tensors", "load_tensors", "save_json", "load_json"]
@@ -60,6 +61,8 @@ def _fsync_directory(directory):
 def _as_array(name, value):
     if not isinstance(name, str) or name == "__metadata__":
         raise ValueError(f"save_tensors: tensor names must be strings other than '__metadata__', got {name!r}")
+    if isinstance(value, Tensor):
+        value = host_array(value)  # a device tensor is written from a host copy
     array = np.asarray(value, order="C")
     code = _CODES.get(array.dtype.newbyteorder("="))
     if code is None:
@@ -89,9 +92,9 @@ def _write_safetensors(f, header, arrays):
 
 
 def save_tensors(tensors, path, metadata=None):
-    """Write ``{name: tensor}`` (Tensors or NumPy arrays) to ``path`` in the safetensors format, with
-    optional ``metadata`` ({str: str}), atomically. Larger items come first so each tensor's data is
-    aligned to its element size."""
+    """Write ``{name: tensor}`` (Tensors on any device, or NumPy arrays) to ``path`` in the safetensors
+    format, with optional ``metadata`` ({str: str}), atomically. Larger items come first so each tensor's
+    data is aligned to its element size."""
     if metadata is not None and not (isinstance(metadata, dict) and
                                      all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
         raise TypeError("save_tensors: metadata must be a dict of str -> str")
@@ -156,7 +159,7 @@ def _entries(path, header, data_size):
 
 
 def load_tensors(path):
-    """Read a safetensors file: returns ``({name: Tensor}, metadata)`` (metadata {} when absent).
+    """Read a safetensors file: returns ``({name: Tensor}, metadata)`` (host tensors; metadata {} when absent).
     FileNotFoundError for a missing file; ValueError naming the path and the problem for a truncated
     or corrupt one. Nothing in the file is executed: it is parsed as JSON and raw numbers."""
     path = os.fspath(path)

@@ -1,7 +1,9 @@
 """Keras-style training for every ``nn.Module`` (Sequential or a user's subclass): compile / fit / evaluate /
 predict / summary, attached to Module when fusednn is imported. fit's batches are one C++ row gather
 per batch (``_C._take_rows``) from the source arrays into buffers reused all epoch; unshuffled batches
-are zero-copy slices."""
+are zero-copy slices. A model on a CUDA device (or fit(device="cuda")) trains there: batches are gathered
+on the host as above and copied to the device once per batch; the loss and the metrics are computed from
+host copies of the (small) per-batch outputs."""
 import sys
 import time
 
@@ -86,13 +88,14 @@ def _create_optimizer(model):
 
 
 def _build(model, sample):
-    """Create lazily built layers (Dense without input_shape) with one eval-mode forward of ``sample``."""
+    """Create lazily built layers (Dense without input_shape) with one eval-mode forward of ``sample`` (a
+    host batch, copied to the model's device)."""
     if not _is_built(model):
         was_training = model.training
         model.eval()
         try:
             with no_grad():
-                model(sample[:1])
+                model(_on(_model_device(model), sample[:1]))
         finally:
             model.train(was_training)
     if model._compiled.optimizer is None:
@@ -109,9 +112,37 @@ def _param_dtype(model):
     return np.dtype(np.float32)
 
 
+def _model_device(model):
+    """The device of the model's parameters ("cpu" for a model without any)."""
+    for p in model.parameters():
+        return p.device
+    return "cpu"
+
+
+def _host(t):
+    """t as a host Tensor (array-likes converted, device tensors copied back)."""
+    if not isinstance(t, Tensor):
+        return asarray(t)
+    return t if t.device == "cpu" else _C._to_device(t, "cpu")
+
+
+def _on(device, t):
+    """t on ``device``: itself on the host, one copy to a CUDA device per batch."""
+    if device == "cpu":
+        return t
+    return _C._to_device(t if isinstance(t, Tensor) else asarray(t), device)
+
+
+def _item(x):
+    """A Python float of a one-element tensor (read back from its device) or of a number."""
+    if isinstance(x, Tensor) and x.device != "cpu":
+        x = _C._to_device(x, "cpu")
+    return float(x)
+
+
 def _as_input(x, dtype):
-    """A C-contiguous Tensor; floating inputs in the model's dtype (converted once, not per batch)."""
-    t = x if isinstance(x, Tensor) else asarray(x)
+    """A C-contiguous host Tensor; floating inputs in the model's dtype (converted once, not per batch)."""
+    t = _host(x)
     if t.dtype.kind == "f" and t.dtype != dtype:
         t = _C.astype(t, dtype)
     elif t.ndim and not t.is_contiguous():
@@ -203,8 +234,7 @@ def _split_validation(x, y, fraction):
         raise ValueError("fit: validation_split needs arrays or tensors, not a Dataset; pass validation_data")
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fit: validation_split must be in [0, 1), got {fraction}")
-    x = x if isinstance(x, Tensor) else asarray(x)
-    y = y if isinstance(y, Tensor) else asarray(y)
+    x, y = _host(x), _host(y)
     n_val = int(x.shape[0] * fraction)
     split = x.shape[0] - n_val
     if n_val == 0 or split == 0:
@@ -258,13 +288,15 @@ def _format(logs):
 # ---------------------------------------------------------------- fit / evaluate / predict
 
 def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-        validation_data=None, shuffle=True, initial_epoch=0):
+        validation_data=None, shuffle=True, initial_epoch=0, device=None):
     """Train for ``epochs - initial_epoch`` epochs of mini-batch steps (zero_grad, forward, loss +
     regularization_loss(), backward, optimizer step). x, y: NumPy arrays or Tensors, or x a Dataset /
     DataLoader yielding (x, y) (y None). validation_split takes the last fraction of the samples;
     validation_data is (x_val, y_val). shuffle draws each epoch's order from fusednn.random's global
     generator. callbacks: fusednn.callbacks objects or optim.lr_scheduler schedulers (stepped per
-    epoch). Returns a History: ``history.history`` maps loss, each metric, val_* and lr to per-epoch lists."""
+    epoch). device: "cuda" (or "cuda:N", "cpu") moves the model there first (in place; lazily built layers
+    are built on the host before the move); by default training runs where the parameters are. Returns a
+    History: ``history.history`` maps loss, each metric, val_* and lr to per-epoch lists."""
     state = _compiled(self, "fit")
     if validation_split and validation_data is None:
         (x, y), validation_data = _split_validation(x, y, validation_split)
@@ -277,6 +309,8 @@ def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None
             val = _batches(self, validation_data[0], validation_data[1], batch_size, False, "fit (validation_data)")[0]
     if state.optimizer is None or not _is_built(self):
         _build(self, train.sample())
+    if device is not None:
+        self.to(device)
     history = History()
     cbs = _callbacks.CallbackList([_callbacks.as_callback(c) for c in (callbacks or [])] + [history], self,
                                   {"epochs": epochs, "steps": len(train), "samples": n, "verbose": verbose})
@@ -304,6 +338,7 @@ def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None
 
 def _train_epoch(model, state, batches, cbs, progress, n):
     opt, loss_fn, metrics = state.optimizer, state.loss, state.metrics
+    device = _model_device(model)
     regularized = any(m.__dict__.get("kernel_regularizer") is not None for m in model.modules())
     batch_hooks = bool(cbs.batch_hooks)
     for m in metrics:
@@ -315,18 +350,19 @@ def _train_epoch(model, state, batches, cbs, progress, n):
         if batch_hooks:
             cbs.call_batch("on_batch_begin", step, {"batch": step, "size": size})
         opt.zero_grad()
-        pred = model(xb)
-        loss = loss_fn(yb, pred)
+        pred = model(_on(device, xb))
+        loss = loss_fn(_on(device, yb), pred)
         if regularized:
             loss = loss + model.regularization_loss()
         loss.backward()
         opt.step()
-        total += float(loss) * size
+        total += _item(loss) * size
         seen += size
         if metrics:
             with no_grad():
+                yh, pred = _host(yb), _host(pred)
                 for m in metrics:
-                    m.update_state(yb, pred)
+                    m.update_state(yh, pred)
         if batch_hooks:
             cbs.call_batch("on_batch_end", step, logs_fn())
         progress.update(size, logs_fn)
@@ -341,17 +377,20 @@ def _run_eval(model, state, batches):
     """{"loss": sample-weighted mean loss (+ regularization), metric: value} over ``batches``, in eval
     mode without gradients."""
     was_training = model.training
+    device = _model_device(model)
     model.eval()
     for m in state.metrics:
         m.reset_state()
     total, seen = 0.0, 0
     try:
         with no_grad():
-            reg = float(model.regularization_loss())
+            reg = _item(model.regularization_loss())
             for xb, yb in batches:
-                pred = model(xb)
-                total += (float(state.loss(yb, pred)) + reg) * xb.shape[0]
+                pred = model(_on(device, xb))
+                total += (_item(state.loss(_on(device, yb), pred)) + reg) * xb.shape[0]
                 seen += xb.shape[0]
+                if state.metrics:
+                    yb, pred = _host(yb), _host(pred)
                 for m in state.metrics:
                     m.update_state(yb, pred)
     finally:
@@ -384,7 +423,7 @@ def metrics_names(self):
 
 def predict(self, x, batch_size=32, verbose=0):
     """The model's outputs for x (array, Tensor or Dataset of inputs), computed in batches in eval mode
-    without gradients, concatenated into one Tensor."""
+    without gradients (on the model's device), concatenated into one host Tensor."""
     if isinstance(x, (Dataset, DataLoader)):
         loader = x if isinstance(x, DataLoader) else DataLoader(x, batch_size=batch_size)
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in loader)
@@ -392,10 +431,11 @@ def predict(self, x, batch_size=32, verbose=0):
         x = _as_input(x, _param_dtype(self))
         batches = (x[i:i + batch_size] for i in range(0, x.shape[0], batch_size))
     was_training = self.training
+    device = _model_device(self)
     self.eval()
     try:
         with no_grad():
-            outputs = [self(xb) for xb in batches]
+            outputs = [_host(self(_on(device, xb))) for xb in batches]
     finally:
         self.train(was_training)
     if verbose:
@@ -408,7 +448,8 @@ def train_on_batch(self, x, y):
     state = _compiled(self, "train_on_batch")
     if state.optimizer is None or not _is_built(self):
         _build(self, _as_input(x, _param_dtype(self)))
-    x, y = _as_input(x, _param_dtype(self)), _as_input(y, _param_dtype(self))
+    device = _model_device(self)
+    x, y = _on(device, _as_input(x, _param_dtype(self))), _on(device, _as_input(y, _param_dtype(self)))
     self.train()
     state.optimizer.zero_grad()
     loss = state.loss(y, self(x))
@@ -416,7 +457,7 @@ def train_on_batch(self, x, y):
         loss = loss + self.regularization_loss()
     loss.backward()
     state.optimizer.step()
-    return float(loss)
+    return _item(loss)
 
 
 # ---------------------------------------------------------------- summary
@@ -473,7 +514,7 @@ def _output_shapes(model, input_shape):
     model.eval()
     try:
         with no_grad():
-            model(_C._full((1,) + tuple(input_shape), 0, _param_dtype(model)))
+            model(_on(_model_device(model), _C._full((1,) + tuple(input_shape), 0, _param_dtype(model))))
     finally:
         for m in wrapped:
             del m.__dict__["forward"]

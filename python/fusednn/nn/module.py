@@ -11,6 +11,7 @@ import numpy as np
 from .. import _C
 from .._tensor import Tensor
 from ..autograd import no_grad
+from ..cuda import _device_name, _to_arguments
 
 
 class Parameter(Tensor):
@@ -222,25 +223,47 @@ class Module:
                 total = total + reg(weight)
         return total
 
-    # ---- dtype ----
-    def to(self, dtype):
-        """Cast every floating parameter and buffer to ``dtype``. A Tensor's dtype is fixed, so cast ones
-        are new Parameters (shared ones stay shared; requires_grad is kept): create optimizers after
-        ``to``. Returns self."""
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
-        cast = {}
+    # ---- device and dtype ----
+    def to(self, *args, device=None, dtype=None):
+        """Move and/or cast every parameter and buffer IN PLACE: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)``, keywords, or ``to(tensor)`` (its device and dtype). Devices: "cpu", "cuda",
+        "cuda:N" or an index; the dtype applies to floating parameters and buffers only. The tensor objects
+        stay the same (``_C._set_data`` gives them the new memory), so references to them and an optimizer
+        made earlier stay valid (it moves its state at its next step); gradients move and cast with their
+        parameters. Every tensor is converted before any is changed: on an error (no usable CUDA device, a
+        non-floating dtype) the model is left as it was. Returns self."""
+        device, dtype = _to_arguments(args, device, dtype)
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+        if device is not None:
+            device = _device_name(device)
+            if device != "cpu":  # RuntimeError naming the problem (no CUDA build, no device), even for no tensors
+                _C._to_device(_C._full((), 0, np.float32), device)
+        tensors = {}  # id -> tensor: shared parameters, buffers and gradients are converted once
         for m in self.modules():
-            for name, p in list(m._parameters.items()):
-                if p is not None and p.dtype.kind == "f" and p.dtype != dtype:
-                    if id(p) not in cast:
-                        cast[id(p)] = Parameter(_C.astype(p, dtype), p.requires_grad)
-                    setattr(m, name, cast[id(p)])
-            for name, b in list(m._buffers.items()):
-                if b is not None and b.dtype.kind == "f" and b.dtype != dtype:
-                    setattr(m, name, _C.astype(b, dtype))
+            for registry in (m._parameters, m._buffers):
+                for t in registry.values():
+                    if t is not None:
+                        tensors[id(t)] = t
+                        if isinstance(t.grad, Tensor):
+                            tensors[id(t.grad)] = t.grad
+        with no_grad():
+            converted = [(t, t.to(device=device, dtype=dtype if t.dtype.kind == "f" else None))
+                         for t in tensors.values()]
+        for t, new in converted:
+            if new is not t:
+                _C._set_data(t, new)
         return self
+
+    def cuda(self, device=None):
+        """``to`` a CUDA device (device 0 unless given), in place."""
+        return self.to("cuda" if device is None else device)
+
+    def cpu(self):
+        """``to`` the host, in place."""
+        return self.to("cpu")
 
     def float(self):
         return self.to(np.float32)

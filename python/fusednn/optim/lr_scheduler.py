@@ -325,8 +325,9 @@ class OneCycleLR(LRScheduler):
 
 
 class ReduceLROnPlateau:
-    """Multiplies lr by ``factor`` when a metric (passed to ``step(metric)``) has not improved for
-    ``patience`` epochs; then waits ``cooldown`` epochs. lr never goes below min_lr (per group)."""
+    """Multiplies lr by ``factor`` when a metric (passed to ``step(metric)``: a number or a one-element
+    tensor on any device, read with ``float()``) has not improved for ``patience`` epochs; then waits
+    ``cooldown`` epochs. lr never goes below min_lr (per group)."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0.0, eps=1e-8):

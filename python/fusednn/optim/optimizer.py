@@ -1,10 +1,13 @@
-"""The Optimizer base class: parameter groups, optimizer state in one flat buffer per group (and dtype)
-per state name, and ``step()`` as ONE fused C++ call over every parameter of every group.
+"""The Optimizer base class: parameter groups, optimizer state in one flat buffer per group, (device, dtype)
+and state name, and ``step()`` as ONE fused C++ call over every parameter of every group (one kernel launch
+per CUDA device).
 
 Parameters stay the user's own tensors (``layer.weight`` sees each update): the C++ step walks the list of
 parameters and reads each ``p.grad`` where autograd left it (parameters whose grad is None are skipped,
-as in torch). Per-parameter step counts live in a float64 ``(n, 2)`` tensor per group, so a parameter
-that had no gradient on some step keeps its own bias correction, as in torch.
+as in torch). Per-parameter step counts live in a float64 ``(n, 2)`` host tensor per group, so a parameter
+that had no gradient on some step keeps its own bias correction, as in torch; the step's scalars are
+computed from them on the host for every device. State buffers live on their parameters' devices and
+follow them when ``Module.to`` moves or casts the parameters in place (at the next ``step()``).
 """
 import math
 
@@ -13,27 +16,14 @@ import numpy as np
 from .. import _C
 from .._tensor import Tensor
 from ..autograd import enable_grad
-from ..creation import empty, zeros
+from ..creation import zeros
 
 __all__ = ["Optimizer"]
 
-_ALIGN = 16  # elements between the starts of views in a flat buffer: 64-byte aligned for float32
 
-
-def _flat_views(params, fill):
-    """One buffer per dtype holding a view shaped like each parameter, every element set to ``fill``."""
-    views = [None] * len(params)
-    for dtype in {p.dtype for p in params}:
-        members = [i for i, p in enumerate(params) if p.dtype == dtype]
-        sizes = [-(-params[i].size // _ALIGN) * _ALIGN for i in members]
-        buffer = empty(sum(sizes), dtype=dtype)
-        buffer[...] = fill
-        offset = 0
-        for i, size in zip(members, sizes):
-            p = params[i]
-            views[i] = buffer[offset:offset + p.size].reshape(p.shape)
-            offset += size
-    return views
+def _host_copy(t):
+    """A copy of t on the host (t may be on a device)."""
+    return t.copy() if t.device == "cpu" else _C._to_device(t, "cpu")
 
 
 class Optimizer:
@@ -112,8 +102,8 @@ class Optimizer:
         params = group["params"]
         names = self.state_names(group)
         kept = {} if old is None else {n: s for n, s in zip(old[4], old[2]) if n is not None}
-        states = tuple(None if n is None else kept.get(n) or _flat_views(params, self.initial_state(n, group))
-                       for n in names)
+        states = tuple(None if n is None else kept.get(n) or
+                       _C._optim_state_buffers(params, self.initial_state(n, group)) for n in names)
         if old is None:
             scalars = zeros((len(params), 2), dtype=np.float64)
             if len(params):
@@ -126,6 +116,22 @@ class Optimizer:
             self.state[p] = entry
         return (group, params, states, scalars, names)
 
+    def _follow_params(self):
+        """Move (or cast) every state buffer whose parameter is now on another device or in another dtype
+        (``Module.to`` changes parameters in place): new flat buffers where the parameters are, the values
+        copied over. ``step()`` calls it when the fused step reports such a mismatch."""
+        for i, (group, params, states, scalars, names) in enumerate(self._plans):
+            moved = []
+            for views in states:
+                if views is not None and any(v.device != p.device or v.dtype != p.dtype
+                                             for v, p in zip(views, params)):
+                    fresh = _C._optim_state_buffers(params, 0.0)
+                    for new, old in zip(fresh, views):
+                        _C._copy_into(new, old)  # across devices, cast to the parameter's dtype
+                    views = fresh
+                moved.append(views)
+            self._plans[i] = self._make_plan(group, (group, params, tuple(moved), scalars, names))
+
     def zero_grad(self, set_to_none=True):
         """Drop every parameter's gradient (``set_to_none``), or set it to zeros in place."""
         for group in self.param_groups:
@@ -133,7 +139,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad[...] = 0
+                    _C.fill(p.grad, 0)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient: a single fused C++ call.
@@ -146,13 +152,17 @@ class Optimizer:
         for i, plan in enumerate(self._plans):
             if self.state_names(plan[0]) != plan[4]:  # an option that needs state was switched on
                 self._plans[i] = self._make_plan(plan[0], plan)
-        _C._optim_step(self.algo, self._plans)
+        if not _C._optim_step(self.algo, self._plans):  # parameters moved or cast since the state was made
+            self._follow_params()
+            if not _C._optim_step(self.algo, self._plans):
+                raise RuntimeError("optimizer step: the optimizer state could not follow its parameters")
         return loss
 
     # ---- checkpoints ----
     def state_dict(self):
         """A copy of the optimizer state: {"state": {index: {"step", buffers...}}, "param_groups": [...]},
-        parameters numbered across groups in order (as torch.optim)."""
+        parameters numbered across groups in order (as torch.optim). Buffers are host copies whatever
+        device they live on; ``load_state_dict`` puts them back on the parameters' devices."""
         state, groups, index = {}, [], 0
         for group, params, states, scalars, names in self._plans:
             numbers = list(range(index, index + len(params)))
@@ -160,7 +170,7 @@ class Optimizer:
                 entry = {"step": float(scalars[j, 0])}
                 if self.algo == "nadam":
                     entry["mu_product"] = float(scalars[j, 1])
-                entry.update((n, s[j].copy()) for n, s in zip(names, states) if n is not None)
+                entry.update((n, _host_copy(s[j])) for n, s in zip(names, states) if n is not None)
                 state[i] = entry
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": numbers})
             index += len(params)
@@ -176,6 +186,7 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"loaded state dict has a group of {len(saved['params'])} parameters where "
                                  f"this optimizer has {len(group['params'])}")
+        self._follow_params()  # the state is loaded where the parameters are now
         for saved, (group, params, states, scalars, names) in zip(groups, self._plans):
             for j, i in enumerate(saved["params"]):
                 entry = state_dict["state"].get(i, state_dict["state"].get(str(i), {}))
@@ -185,10 +196,11 @@ class Optimizer:
                     if n is None:
                         continue
                     value = entry.get(n)
-                    if value is not None and _C._to_tensor(value).shape != s[j].shape:
-                        raise ValueError(f"loaded state '{n}' of parameter {i} has shape "
-                                         f"{_C._to_tensor(value).shape}; the parameter has shape {s[j].shape}")
-                    s[j][...] = self.initial_state(n, group) if value is None else value
+                    shape = tuple(value.shape if hasattr(value, "shape") else np.shape(value))
+                    if value is not None and shape != s[j].shape:
+                        raise ValueError(f"loaded state '{n}' of parameter {i} has shape {shape}; the "
+                                         f"parameter has shape {s[j].shape}")
+                    _C._copy_into(s[j], self.initial_state(n, group) if value is None else value)
             group.update({k: v for k, v in saved.items() if k != "params"})
 
 
