@@ -438,7 +438,8 @@ def run_on(device, algo, h, init, grads, dtype, steps=None):
 
 
 # float32 rounding differs a little between the backends (the compilers contract a * b + c into FMAs in
-# different places); float64 shows that the rules are the same.
+# different places); float64 shows that the rules are the same. The values are O(1), so rounding differences
+# of sums that cancel near zero are judged on that scale (atol = rtol).
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-6), (np.float32, 1e-5)])
 @pytest.mark.parametrize("algo,h", CASES, ids=IDS)
@@ -448,12 +449,12 @@ def test_device_step_matches_cpu(algo, h, dtype, rtol, device):
     got, opt = run_on(device, algo, h, init, grads, dtype)
     for p, q in zip(got, want):
         assert p.device == fnn.cuda._device_name(device) and p.dtype == dtype
-        np.testing.assert_allclose(host(p), host(q), rtol=rtol, atol=rtol * 1e-2)
+        np.testing.assert_allclose(host(p), host(q), rtol=rtol, atol=rtol)
         assert set(opt.state[p]) == set(want_opt.state[q])
         for name, value in want_opt.state[q].items():
             if name != "step":
                 assert opt.state[p][name].device == p.device
-            np.testing.assert_allclose(host(opt.state[p][name]), host(value), rtol=rtol, atol=rtol * 1e-2)
+            np.testing.assert_allclose(host(opt.state[p][name]), host(value), rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -481,7 +482,7 @@ def test_device_state_dict_round_trips_through_the_host(algo, h, device):
             if where == device:
                 np.testing.assert_array_equal(host(a), host(b))
             else:
-                np.testing.assert_allclose(host(a), host(b), rtol=1e-5, atol=1e-7)
+                np.testing.assert_allclose(host(a), host(b), rtol=1e-5, atol=1e-5)  # O(1) values, as above
 
 
 class _Pair(nn.Module):
