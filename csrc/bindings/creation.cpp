@@ -39,18 +39,19 @@ py::object as_tensor(py::handle obj, py::handle dtype, py::handle copy) {
   return py::cast(t);
 }
 
-// full(shape, value, dtype): Python floats through fill; ints and bools exactly (bounds checked for the
-// dtype); arrays and tensors broadcast to the shape.
-Tensor full_of(py::handle shape, py::handle value, py::handle dtype) {
+// full(shape, value, dtype, device): Python floats through fill; ints and bools exactly (bounds checked for
+// the dtype); arrays and tensors broadcast to the shape. Made where it is asked for (None: the host).
+Tensor full_of(py::handle shape, py::handle value, py::handle dtype, py::handle device) {
   const DType dt = dtype_from_py(dtype);
+  const Device d = device.is_none() ? Device::cpu() : device_from_py(device);
   if (PyFloat_Check(value.ptr())) {
     const Dims dims = to_shape(shape);
     const double v = value.cast<double>();
     GilRelease gil(dims.product());
-    return full(dims, dt, v);
+    return full(dims, dt, v, d);
   }
   const Tensor v = is_python_scalar(value) ? scalar_tensor(value, dt) : any_device_tensor(value);
-  Tensor out = Tensor::empty(to_shape(shape), dt);
+  Tensor out = Tensor::empty(to_shape(shape), dt, d);
   GilRelease gil(out.numel());
   copy_into(out, v);
   return out;
@@ -61,7 +62,7 @@ Tensor full_of(py::handle shape, py::handle value, py::handle dtype) {
 void init_creation(py::module_& m) {
   m.def("_copy", &copied, py::arg("data"), py::arg("dtype"));
   m.def("_asarray", &as_tensor, py::arg("obj"), py::arg("dtype"), py::arg("copy"));
-  m.def("_full", &full_of, py::arg("shape"), py::arg("value"), py::arg("dtype"));
+  m.def("_full", &full_of, py::arg("shape"), py::arg("value"), py::arg("dtype"), py::arg("device") = py::none());
   m.def("empty", [](py::handle shape, py::handle dtype) { return Tensor::empty(to_shape(shape), dtype_from_py(dtype)); },
         py::arg("shape"), py::arg("dtype"));
   m.def("_arange_int", [](int64_t start, int64_t stop, int64_t step, py::handle dtype) {

@@ -36,8 +36,8 @@ void check_dims(int64_t n, const char* what) {
 
 }  // namespace
 
-Tensor full(const Dims& shape, DType dtype, double value) {
-  Tensor out = Tensor::empty(shape, dtype);
+Tensor full(const Dims& shape, DType dtype, double value, Device device) {
+  Tensor out = Tensor::empty(shape, dtype, device);
   fill(out, value);
   return out;
 }

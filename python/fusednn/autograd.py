@@ -177,7 +177,7 @@ def backward(tensor, grad=None, retain_graph=False):
         if tensor.size != 1:
             raise RuntimeError(f"backward: grad can be implied only for a one-element output, not shape "
                                f"{tensor.shape}; pass grad= explicitly")
-        grad = _on_device_of(tensor, _C._full(tensor.shape, 1, tensor.dtype))
+        grad = _C._full(tensor.shape, 1, tensor.dtype, tensor.device)
     else:
         if not isinstance(grad, Tensor):
             grad = _C._to_tensor(grad)

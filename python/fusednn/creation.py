@@ -72,17 +72,17 @@ def empty(shape, dtype=None, requires_grad=False, device=None):
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor with every element ``fill_value``; the value's kind picks the default dtype
     (bool, int64 or float32)."""
-    return _leaf(_C._full(shape, fill_value, _dtype(dtype, _value_dtype(fill_value))), requires_grad, device)
+    return _leaf(_C._full(shape, fill_value, _dtype(dtype, _value_dtype(fill_value)), device), requires_grad)
 
 
 def zeros(shape, dtype=None, requires_grad=False, device=None):
     """A tensor of zeros (float32 by default)."""
-    return _leaf(_C._full(shape, 0, _dtype(dtype)), requires_grad, device)
+    return _leaf(_C._full(shape, 0, _dtype(dtype), device), requires_grad)
 
 
 def ones(shape, dtype=None, requires_grad=False, device=None):
     """A tensor of ones (float32 by default)."""
-    return _leaf(_C._full(shape, 1, _dtype(dtype)), requires_grad, device)
+    return _leaf(_C._full(shape, 1, _dtype(dtype), device), requires_grad)
 
 
 def _like(prototype, dtype, shape, device):

@@ -11,7 +11,7 @@ import numpy as np
 from . import _C
 from ._tensor import Tensor, as_tensor, implements, method
 from .autograd import _Mode, record
-from .shape import _zeros_for, ravel
+from .shape import _slice_grad, ravel
 
 _getitem_c = Tensor.__getitem__  # the C++ methods, called by the wrappers below
 _setitem_c = Tensor.__setitem__
@@ -20,14 +20,8 @@ _setitem_c = Tensor.__setitem__
 def _getitem(self, key):
     y = _getitem_c(self, key)
     if _Mode.enabled and self.requires_grad:
-        record("getitem", y, _getitem_grad, (self,), (self.shape, key))
+        record("getitem", y, _slice_grad, (self,), (self.shape, key))
     return y
-
-
-def _getitem_grad(dy, shape, key):
-    grad = _zeros_for(dy, shape)
-    _C._index_add(grad, key, dy)
-    return (grad,)
 
 
 def _setitem(self, key, value):

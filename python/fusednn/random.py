@@ -142,7 +142,7 @@ class Generator:
         if isinstance(x, (int, np.integer)):
             return self._g.permutation(operator.index(x))
         from .creation import array  # noqa: PLC0415
-        out = _C.astype(x, x.dtype) if isinstance(x, Tensor) and x.device != "cpu" else array(x)
+        out = array(x)  # a copy, on x's device
         if out.ndim == 0:
             raise IndexError("x must be an integer or at least 1-dimensional")
         self._g.shuffle(out)

@@ -224,18 +224,10 @@ def _parts_of(parts, x, axis, name):
 
 
 def _slice_grad(dy, shape, key):
-    grad = _zeros_for(dy, shape)
+    """The gradient of x[key] for x of ``shape``: zeros on dy's device with dy added at ``key``."""
+    grad = _C._full(shape, 0, dy.dtype, dy.device)
     _C._index_add(grad, key, dy)
     return (grad,)
-
-
-def _zeros_for(dy, shape):
-    """Zeros of ``shape`` in dy's dtype on dy's device: a gradient that dy is then added into. On a CUDA
-    device they are written there (only a 0-d zero crosses from the host)."""
-    if dy.device == "cpu":
-        return _C._full(shape, 0, dy.dtype)
-    zero = _C._to_device(_C._full((), 0, dy.dtype), dy.device)
-    return _C.contiguous(_C.broadcast_to(zero, shape))
 
 
 def _pairs(value, ndim, name):
@@ -292,7 +284,7 @@ def _pad_grad(dy, shape, widths, mode):
         if before == 0 and after == 0:
             continue
         n = shape[axis]
-        target = _zeros_for(dy, grad.shape[:axis] + (n,) + grad.shape[axis + 1:])
+        target = _C._full(grad.shape[:axis] + (n,) + grad.shape[axis + 1:], 0, dy.dtype, dy.device)
         key = (slice(None),) * axis + (_C._to_tensor(_pad_source(n, before, after, mode)),)
         _C._index_add(target, key, grad)
         grad = target

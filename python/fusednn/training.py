@@ -121,9 +121,7 @@ def _model_device(model):
 
 def _host(t):
     """t as a host Tensor (array-likes converted, device tensors copied back)."""
-    if not isinstance(t, Tensor):
-        return asarray(t)
-    return t if t.device == "cpu" else _C._to_device(t, "cpu")
+    return t.cpu() if isinstance(t, Tensor) else asarray(t)
 
 
 def _on(device, t):
@@ -131,13 +129,6 @@ def _on(device, t):
     if device == "cpu":
         return t
     return _C._to_device(t if isinstance(t, Tensor) else asarray(t), device)
-
-
-def _item(x):
-    """A Python float of a one-element tensor (read back from its device) or of a number."""
-    if isinstance(x, Tensor) and x.device != "cpu":
-        x = _C._to_device(x, "cpu")
-    return float(x)
 
 
 def _as_input(x, dtype):
@@ -356,7 +347,7 @@ def _train_epoch(model, state, batches, cbs, progress, n):
             loss = loss + model.regularization_loss()
         loss.backward()
         opt.step()
-        total += _item(loss) * size
+        total += float(loss) * size
         seen += size
         if metrics:
             with no_grad():
@@ -384,10 +375,10 @@ def _run_eval(model, state, batches):
     total, seen = 0.0, 0
     try:
         with no_grad():
-            reg = _item(model.regularization_loss())
+            reg = float(model.regularization_loss())
             for xb, yb in batches:
                 pred = model(_on(device, xb))
-                total += (_item(state.loss(_on(device, yb), pred)) + reg) * xb.shape[0]
+                total += (float(state.loss(_on(device, yb), pred)) + reg) * xb.shape[0]
                 seen += xb.shape[0]
                 if state.metrics:
                     yb, pred = _host(yb), _host(pred)
@@ -457,7 +448,7 @@ def train_on_batch(self, x, y):
         loss = loss + self.regularization_loss()
     loss.backward()
     state.optimizer.step()
-    return _item(loss)
+    return float(loss)
 
 
 # ---------------------------------------------------------------- summary
@@ -514,7 +505,7 @@ def _output_shapes(model, input_shape):
     model.eval()
     try:
         with no_grad():
-            model(_on(_model_device(model), _C._full((1,) + tuple(input_shape), 0, _param_dtype(model))))
+            model(_C._full((1,) + tuple(input_shape), 0, _param_dtype(model), _model_device(model)))
     finally:
         for m in wrapped:
             del m.__dict__["forward"]

@@ -7,7 +7,7 @@
 namespace fusednn {
 
 // A new C-contiguous tensor with every element `value` (cast to dtype).
-Tensor full(const Dims& shape, DType dtype, double value);
+Tensor full(const Dims& shape, DType dtype, double value, Device device = Device::cpu());
 
 // NumPy's arange length, ceil((stop - start) / step) and at least 0; ValueError for step 0 or a length
 // that is not finite or does not fit int64. The integer overload is exact for every int64 argument.

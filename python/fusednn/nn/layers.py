@@ -49,9 +49,7 @@ class Linear(Module):
         # Module.to, whatever the device.
         self.reset_parameters()
         if device != "cpu":
-            self.weight = Parameter(_C._to_device(self.weight, device))
-            if self.bias is not None:
-                self.bias = Parameter(_C._to_device(self.bias, device))
+            self.to(device)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))

@@ -240,7 +240,7 @@ class Module:
         if device is not None:
             device = _device_name(device)
             if device != "cpu":  # RuntimeError naming the problem (no CUDA build, no device), even for no tensors
-                _C._to_device(_C._full((), 0, np.float32), device)
+                _C._full((), 0, np.float32, device)
         tensors = {}  # id -> tensor: shared parameters, buffers and gradients are converted once
         for m in self.modules():
             for registry in (m._parameters, m._buffers):
