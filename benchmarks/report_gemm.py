@@ -3,8 +3,8 @@ installed) on the same shapes and threads, the ratios, and the fraction of the m
 
     python benchmarks/report_gemm.py [--threads 2] [--quick]
 
-Each timing sample runs enough calls to last about `sample_s`; the median sample after a warm-up is
-reported.
+The libraries take turns in rounds, one timing sample each (enough calls to last `sample_s`); each
+library's median sample is reported, and each ratio is the median of the per-round ratios.
 """
 import argparse
 import os
@@ -12,6 +12,7 @@ import os
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+parser.add_argument("--only", default="", help="run only the cases whose name starts with this")
 ARGS = parser.parse_args() if __name__ == "__main__" else parser.parse_args([])
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)  # before NumPy loads its BLAS
@@ -62,33 +63,43 @@ def runners(a, b, dtype):
     return calls
 
 
-def time_calls(calls, sample_s, samples):
-    """Median seconds per call for each library. Libraries run one after another, after a pause: their
-    idle worker threads spin for a while after each call (OpenBLAS for ~0.1 s) and would otherwise steal
-    the cores from the next library."""
-    result = {}
-    for name, fn in calls.items():
-        time.sleep(0.2)
-        fn()  # warm-up, then enough calls per sample that one sample lasts ~sample_s
-        t0 = time.perf_counter()
-        count = 0
-        while time.perf_counter() - t0 < sample_s / 2:
+def calibrate(fn, sample_s):
+    """Calls of fn per sample so that one sample lasts about sample_s (after a warm-up call)."""
+    fn()
+    t0 = time.perf_counter()
+    count = 0
+    while time.perf_counter() - t0 < sample_s / 2:
+        fn()
+        count += 1
+    return max(1, int(count * sample_s / (time.perf_counter() - t0)))
+
+
+def time_calls(calls, sample_s, rounds, pause_s):
+    """Seconds per call of each library in each round: the libraries take turns, one sample each per
+    round, so that load which comes and goes on a shared machine hits them alike. Each sample follows a
+    pause and a warm-up call: idle worker threads of the previous library spin for a while after its
+    last call (OpenBLAS for ~0.1 s) and would otherwise steal the cores."""
+    reps = {name: calibrate(fn, sample_s) for name, fn in calls.items()}
+    per_round = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, fn in calls.items():
+            time.sleep(pause_s)
             fn()
-            count += 1
-        reps = max(1, int(count * sample_s / (time.perf_counter() - t0)))
-        times = []
-        for _ in range(samples):
             t0 = time.perf_counter()
-            for _ in range(reps):
+            for _ in range(reps[name]):
                 fn()
-            times.append((time.perf_counter() - t0) / reps)
-        result[name] = statistics.median(times)
-    return result
+            per_round[name].append((time.perf_counter() - t0) / reps[name])
+    return per_round
+
+
+def speedup(per_round, rival):
+    """Median over rounds of rival's time / fusednn's time, each ratio from adjacent samples."""
+    return statistics.median(r / f for r, f in zip(per_round[rival], per_round["fusednn"]))
 
 
 def main(args=ARGS):
     fnn.set_num_threads(args.threads)
-    samples, sample_s = (5, 0.02) if args.quick else (11, 0.05)
+    rounds, sample_s, pause_s = (3, 0.01, 0.05) if args.quick else (7, 0.02, 0.1)
     rng = np.random.default_rng(0)
 
     peak = _C._fma_peak_gflops(args.threads, 1.0)
@@ -103,6 +114,7 @@ def main(args=ARGS):
     mlp = [c + (np.float32,) for batch in (32, 128, 512) for c in mlp_cases(batch, (784, 512, 256, 10), "mlp")]
     small = [c + (np.float32,) for c in mlp_cases(32, (10, 64, 64, 1), "small")]
     cases += mlp + small + [("tiny 32x64x64", 32, 64, 64, "nn", np.float32)]
+    cases = [case for case in cases if case[0].startswith(args.only)]
 
     header = f"{'case':34s} {'M':>5s} {'N':>5s} {'K':>5s}  {'fusednn':>9s} {'numpy':>9s} {'x np':>6s}"
     header += f" {'torch':>9s} {'x torch':>7s}" if torch is not None else ""
@@ -110,28 +122,33 @@ def main(args=ARGS):
     ratios = {"mlp": [], "small": []}
     for name, m, n, k, layout, dtype in cases:
         a, b = operands(m, n, k, layout, dtype, rng)
-        t = time_calls(runners(a, b, dtype), sample_s, samples)
+        per_round = time_calls(runners(a, b, dtype), sample_s, rounds, pause_s)
+        t = {lib: statistics.median(times) for lib, times in per_round.items()}
         flops = 2.0 * m * n * k
         gf = {lib: flops / s * 1e-9 for lib, s in t.items()}
         dtype_peak = peak if dtype == np.float32 else peak / 2
-        line = f"{name:34s} {m:5d} {n:5d} {k:5d}  {gf['fusednn']:9.1f} {gf['numpy']:9.1f} {t['numpy'] / t['fusednn']:6.2f}"
+        line = f"{name:34s} {m:5d} {n:5d} {k:5d}  {gf['fusednn']:9.1f} {gf['numpy']:9.1f} {speedup(per_round, 'numpy'):6.2f}"
         if torch is not None:
-            line += f" {gf['torch']:9.1f} {t['torch'] / t['fusednn']:7.2f}"
+            line += f" {gf['torch']:9.1f} {speedup(per_round, 'torch'):7.2f}"
         line += f" {100 * gf['fusednn'] / dtype_peak:6.1f}%"
         if name.startswith("tiny"):
             line += "  " + "  ".join(f"{lib} {s * 1e6:.2f} us" for lib, s in t.items())
         print(line, flush=True)
         for key in ratios:
             if name.startswith(key):
-                ratios[key].append(t["numpy"] / t["fusednn"])
+                ratios[key].append(speedup(per_round, "numpy"))
     print()
     for key, r in ratios.items():
-        print(f"median speed-up over numpy, {key} shapes: {statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f})")
+        if r:
+            print(f"median speed-up over numpy, {key} shapes: {statistics.median(r):.2f}x (min {min(r):.2f}, max {max(r):.2f})")
+    print(f"FMA peak measured again at the end: {_C._fma_peak_gflops(args.threads, 1.0):.1f} GFLOP/s")
     # The Python-level call, allocation included, for the tiny product.
     a, b = operands(32, 64, 64, "nn", np.float32, rng)
     fa, fb = fnn.asarray(a), fnn.asarray(b)
-    t = time_calls({"fnn.matmul": lambda: fnn.matmul(fa, fb), "np.matmul": lambda: np.matmul(a, b)}, sample_s, samples)
-    print("tiny 32x64x64 with allocation: " + ", ".join(f"{lib} {s * 1e6:.2f} us" for lib, s in t.items()))
+    per_round = time_calls({"fnn.matmul": lambda: fnn.matmul(fa, fb), "np.matmul": lambda: np.matmul(a, b)},
+                           sample_s, rounds, pause_s)
+    print("tiny 32x64x64 with allocation: "
+          + ", ".join(f"{lib} {statistics.median(s) * 1e6:.2f} us" for lib, s in per_round.items()))
 
 
 if __name__ == "__main__":

@@ -15,10 +15,12 @@ from conftest import DEVICES
 from strategies import arrays, maybe_strided
 
 FLOATS = [np.float32, np.float64]
-# Around the tile sizes of every ISA (MR 32/16/8, NR 12/6/4 for float32), the K blocks (384 / 192) and primes.
+# Around the tile sizes of every ISA (MR 32/16/8, NR 12/6/4 for float32), the K blocks (512 / 256 at most,
+# split evenly) and primes.
 EDGE_DIMS = [1, 2, 3, 5, 7, 8, 11, 13, 15, 16, 17, 31, 32, 33, 47]
 SHAPES = [(0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1), (1, 50, 1), (50, 1, 50), (1, 1, 300), (31, 13, 97),
-          (33, 25, 7), (17, 11, 383), (65, 37, 385), (7, 129, 193), (12, 13, 191), (97, 101, 769)]
+          (33, 25, 7), (17, 11, 383), (65, 37, 385), (7, 129, 193), (12, 13, 191), (97, 101, 769),
+          (19, 23, 511), (29, 9, 513), (5, 33, 1025)]
 LAYOUTS = ["c", "t", "stepped", "reversed"]
 
 
@@ -86,6 +88,20 @@ def test_beta_zero_never_reads_c(isa, dtype, m, n, k):
     out = np.full((m, n), np.nan, dtype)
     _C._gemm(fnn.asarray(a), fnn.asarray(b), out=fnn.asarray(out), alpha=2.0, beta=0.0)
     check_close(out, a, b, 2.0 * (a.astype(np.float64) @ b.astype(np.float64)), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("la", ["c", "t"])
+@pytest.mark.parametrize("lb", ["c", "t"])
+@pytest.mark.parametrize("lc", ["c", "t"])
+@pytest.mark.parametrize("m,n,k", [(300, 270, 40), (270, 300, 530)])
+def test_packed_panels_layouts(isa, dtype, la, lb, lc, m, n, k):
+    """Shapes big enough that both operands are packed, in every storage order: contiguous runs copied a
+    group of strips at a time (groups of ~1 KiB, crossed here, with a partial last strip) or transposed."""
+    a, b = random_matrix((m, k), dtype, 6), random_matrix((k, n), dtype, 7)
+    out = layout(np.zeros((m, n), dtype), lc)
+    _C._gemm(fnn.asarray(layout(a, la)), fnn.asarray(layout(b, lb)), out=fnn.asarray(out))
+    check_close(out, a, b, a.astype(np.float64) @ b.astype(np.float64), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

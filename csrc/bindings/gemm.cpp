@@ -175,7 +175,8 @@ void run_gemm(Device device, int64_t M, int64_t N, int64_t K, T alpha, const Ten
 }
 
 // out = act(alpha * a @ b + beta * out + bias) for 2-D float tensors of one dtype and device, any strides.
-Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alpha, double beta, py::handle bias_obj,
+// Returns `out` itself when given, as NumPy's out= does (and without the cost of a new Python object).
+py::object gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alpha, double beta, py::handle bias_obj,
                const std::string& bias_mode_name, py::handle activation_obj, double leaky_slope) {
   const Device device = common_device("_gemm", {&a, &b});
   if (a.ndim() != 2 || b.ndim() != 2)
@@ -219,12 +220,14 @@ Tensor gemm_py(const Tensor& a, const Tensor& b, py::handle out_obj, double alph
     throw ValueError("_gemm: a bias needs bias_mode 'row' or 'col'");
   }
   const Epilogue epilogue{bias_mode, bias.defined() ? bias.data() : nullptr, activation, leaky_slope};
-  GilRelease gil(M * N * std::max<int64_t>(K, 1));
-  if (a.dtype() == DType::Float32)
-    run_gemm<float>(device, M, N, K, float(alpha), a, b, float(beta), out, epilogue);
-  else
-    run_gemm<double>(device, M, N, K, alpha, a, b, beta, out, epilogue);
-  return out;
+  {
+    GilRelease gil(M * N * std::max<int64_t>(K, 1));
+    if (a.dtype() == DType::Float32)
+      run_gemm<float>(device, M, N, K, float(alpha), a, b, float(beta), out, epilogue);
+    else
+      run_gemm<double>(device, M, N, K, alpha, a, b, beta, out, epilogue);
+  }
+  return out_obj.is_none() ? py::cast(std::move(out)) : py::reinterpret_borrow<py::object>(out_obj);
 }
 
 }  // namespace

@@ -196,29 +196,45 @@ void pack_rows(const T* src, int64_t stride, int64_t rows, int64_t kc, T* out, i
     for (int i = 0; i < R; ++i) out[k * out_ld + i] = i < rows ? src[i * stride + k] : T(0);
 }
 
-// Copies R-wide runs that are contiguous (stride 1 along i) or gathers a general stride; zero pads i >= n.
+// Strips of R along a contiguous direction i (element (i, k) at src[i + k * ks], i < n), each k-major, the
+// last one zero padded. A group of strips is copied k by k, one run across the group each time, so that the
+// reads form one forward stream of ~1 KiB runs while the writes stay few streams.
 template <int R, class T>
-void pack_cols(const T* src, int64_t rs, int64_t ks, int64_t n, int64_t kc, T* out) {
-  if (rs == 1 && n == R) {
-    for (int64_t k = 0; k < kc; ++k) std::memcpy(out + k * R, src + k * ks, R * sizeof(T));
-    return;
+void pack_runs(const T* src, int64_t ks, int64_t n, int64_t kc, T* out) {
+  constexpr int64_t kGroup = 1024 / (R * sizeof(T)) > 0 ? R * (1024 / (R * sizeof(T))) : R;
+  for (int64_t g0 = 0; g0 < n; g0 += kGroup) {
+    const int64_t g1 = min(n, g0 + kGroup), g_full = g0 + (g1 - g0) / R * R, tail = g1 - g_full;
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* s = src + k * ks;
+      for (int64_t i0 = g0; i0 < g_full; i0 += R) std::memcpy(out + i0 * kc + k * R, s + i0, R * sizeof(T));
+      if (tail) {  // a fixed-length loop, not memcpy of a runtime length: that is a library call per k
+        T* o = out + g_full * kc + k * R;
+        for (int i = 0; i < R; ++i) o[i] = i < tail ? s[g_full + i] : T(0);
+      }
+    }
   }
+}
+
+// One strip of R gathered from general strides (element (i, k) at src[i * rs + k * ks]), zero padding i >= n.
+template <int R, class T>
+void pack_gather(const T* src, int64_t rs, int64_t ks, int64_t n, int64_t kc, T* out) {
   for (int64_t k = 0; k < kc; ++k)
     for (int i = 0; i < R; ++i) out[k * R + i] = i < n ? src[i * rs + k * ks] : T(0);
 }
 
 // Strips of MR rows of A (element (i, k) at a[i * rs + k * cs]), each k-major and zero padded. When A's
-// rows run along k, the strip is transposed in halves of W rows to keep the read streams few.
+// rows run along k, each strip is transposed in halves of W rows to keep the read streams few.
 template <class T>
 void pack_a(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
   constexpr int W = Simd<T>::W, MR = Simd<T>::MR;
+  if (rs == 1) return pack_runs<MR>(a, cs, m, kc, out);
   for (int64_t i0 = 0; i0 < m; i0 += MR, out += MR * kc) {
     const int64_t mr = min(MR, m - i0);
-    if (cs == 1 && rs != 1) {
+    if (cs == 1) {
       for (int h = 0; h < MR; h += W)
         pack_rows<W>(a + (i0 + h) * rs, rs, min(W, mr - h > 0 ? mr - h : 0), kc, out + h, MR);
     } else {
-      pack_cols<MR>(a + i0 * rs, rs, cs, mr, kc, out);
+      pack_gather<MR>(a + i0 * rs, rs, cs, mr, kc, out);
     }
   }
 }
@@ -226,12 +242,13 @@ void pack_a(int64_t m, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
 // Strips of NR columns of B (element (k, j) at b[k * rs + j * cs]), each k-major and zero padded.
 template <class T>
 void pack_b(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
+  if (cs == 1) return pack_runs<kNR>(b, rs, n, kc, out);
   for (int64_t j0 = 0; j0 < n; j0 += kNR, out += kNR * kc) {
     const int64_t nr = min(kNR, n - j0);
-    if (rs == 1 && cs != 1)
+    if (rs == 1)
       pack_rows<kNR>(b + j0 * cs, cs, nr, kc, out, kNR);
     else
-      pack_cols<kNR>(b + j0 * cs, cs, rs, nr, kc, out);
+      pack_gather<kNR>(b + j0 * cs, cs, rs, nr, kc, out);
   }
 }
 
@@ -421,7 +438,9 @@ void macro(const GemmBlock<T>& g) {
 template <class T>
 constexpr GemmKernel<T> make_kernel() {
   constexpr int MR = Simd<T>::MR;
-  constexpr int kc = 1536 / sizeof(T);                    // KC x NR of B stays in L1 across a row of tiles
+  // KC x NR of B (24 KiB with AVX-512) stays in L1 across a column of tiles; the longer K slices (512 floats,
+  // not 384) write C fewer times, which large products feel.
+  constexpr int kc = 2048 / sizeof(T);
   constexpr int mc = (512 << 10) / (kc * sizeof(T)) / MR * MR;  // MC x KC of A fills half of L2
   return {MR, kNR, kc, mc, &pack_a<T>, &pack_b<T>, &macro<T>};
 }
