@@ -76,16 +76,22 @@ def calibrate(fn, sample_s):
     return max(1, int(count * sample_s / (time.perf_counter() - t0)))
 
 
-def time_calls(calls, sample_s, rounds, pause_s):
+def time_calls(calls, sample_s, rounds, pause_s, peak=None):
     """Seconds per call of each library in each round: the libraries take turns, one sample each per
     round, so that load which comes and goes on a shared machine hits them alike. Each sample follows a
     pause and a warm-up call: idle worker threads of the previous library spin for a while after its
-    last call (OpenBLAS for ~0.1 s) and would otherwise steal the cores."""
+    last call (OpenBLAS for ~0.1 s) and would otherwise steal the cores. With `peak` (a function giving
+    the FMA peak in GFLOP/s), the peak is measured right before each fusednn sample, under the same load,
+    into per_round["peak"]."""
     reps = {name: calibrate(fn, sample_s) for name, fn in calls.items()}
     per_round = {name: [] for name in calls}
+    if peak is not None:
+        per_round["peak"] = []
     for _ in range(rounds):
         for name, fn in calls.items():
             time.sleep(pause_s)
+            if name == "fusednn" and peak is not None:
+                per_round["peak"].append(peak())
             fn()
             t0 = time.perf_counter()
             for _ in range(reps[name]):
@@ -99,6 +105,12 @@ def speedup(per_round, rival):
     return statistics.median(r / f for r, f in zip(per_round[rival], per_round["fusednn"]))
 
 
+def peak_fraction(per_round, flops, peak_scale):
+    """Median over rounds of fusednn's GFLOP/s over the FMA peak measured just before it (times
+    peak_scale: 1/2 for float64)."""
+    return statistics.median(flops / t * 1e-9 / (p * peak_scale) for t, p in zip(per_round["fusednn"], per_round["peak"]))
+
+
 def main(args=ARGS):
     fnn.set_num_threads(args.threads)
     rounds, sample_s, pause_s = (3, 0.01, 0.05) if args.quick else (7, 0.02, 0.1)
@@ -107,7 +119,8 @@ def main(args=ARGS):
     peak = _C._fma_peak_gflops(args.threads, 1.0)
     print(f"fusednn {fnn.__version__}  isa={fnn.config.isa()}  threads={args.threads}  numpy {np.__version__}"
           + (f"  torch {torch.__version__}" if torch is not None else "  (torch not installed)"))
-    print(f"measured FMA peak (float32, {args.threads} threads): {peak:.1f} GFLOP/s; float64 peak taken as half\n")
+    print(f"measured FMA peak (float32, {args.threads} threads): {peak:.1f} GFLOP/s at the start; float64 peak taken "
+          "as half.\n% peak is the median over rounds of fusednn's GFLOP/s over the peak measured right before it\n")
 
     cases = []
     for size in (256, 512, 1024, 2048):
@@ -124,15 +137,15 @@ def main(args=ARGS):
     ratios = {"mlp": [], "small": []}
     for name, m, n, k, layout, dtype in cases:
         a, b = operands(m, n, k, layout, dtype, rng)
-        per_round = time_calls(runners(a, b, dtype), sample_s, rounds, pause_s)
-        t = {lib: statistics.median(times) for lib, times in per_round.items()}
+        per_round = time_calls(runners(a, b, dtype), sample_s, rounds, pause_s,
+                               peak=partial(_C._fma_peak_gflops, args.threads, sample_s))
+        t = {lib: statistics.median(per_round[lib]) for lib in per_round if lib != "peak"}
         flops = 2.0 * m * n * k
         gf = {lib: flops / s * 1e-9 for lib, s in t.items()}
-        dtype_peak = peak if dtype == np.float32 else peak / 2
         line = f"{name:34s} {m:5d} {n:5d} {k:5d}  {gf['fusednn']:9.1f} {gf['numpy']:9.1f} {speedup(per_round, 'numpy'):6.2f}"
         if torch is not None:
             line += f" {gf['torch']:9.1f} {speedup(per_round, 'torch'):7.2f}"
-        line += f" {100 * gf['fusednn'] / dtype_peak:6.1f}%"
+        line += f" {100 * peak_fraction(per_round, flops, 1.0 if dtype == np.float32 else 0.5):6.1f}%"
         if name.startswith("tiny"):
             line += "  " + "  ".join(f"{lib} {s * 1e6:.2f} us" for lib, s in t.items())
         print(line, flush=True)
