@@ -297,22 +297,27 @@ __attribute__((noinline)) void store_general(const GemmBlock<T>& block, const T 
       }
     return;
   }
-  if (g.c_cs == 1) {
+  if (g.c_cs == 1) {  // every vector index below is a constant once unrolled, so the W x W blocks stay in registers
     for (int v = 0; v < MV; ++v) {
       const int rows = min(W, m - v * W);
-      for (int jg = 0; jg < NR && rows > 0; jg += W) {
-        const int cols = min(W, NR - jg);
-        T* p = c + v * W * g.c_rs;
+      T* p = c + v * W * g.c_rs;
+#pragma GCC unroll 4
+      for (int jg = 0; jg < NR; jg += W) {
         V old[W] = {};
         if (g.beta != 0) {
-          for (int l = 0; l < rows; ++l) old[l] = load_cols<NR, T>(p + l * g.c_rs, jg);
+#pragma GCC unroll 32
+          for (int l = 0; l < W; ++l)
+            if (l < rows) old[l] = load_cols<NR, T>(p + l * g.c_rs, jg);
           transpose<T>(old);
         }
         V r[W] = {};
-        for (int j = 0; j < cols; ++j)
-          r[j] = update(g, acc(jg + j, v), [&] { return old[j]; }, row_bias(v), j0 + jg + j);
+#pragma GCC unroll 32
+        for (int j = 0; j < W; ++j)
+          if (jg + j < NR) r[j] = update(g, acc(jg + j, v), [&] { return old[j]; }, row_bias(v), j0 + jg + j);
         transpose<T>(r);
-        for (int l = 0; l < rows; ++l) store_cols<NR>(p + l * g.c_rs, r[l], jg);
+#pragma GCC unroll 32
+        for (int l = 0; l < W; ++l)
+          if (l < rows) store_cols<NR>(p + l * g.c_rs, r[l], jg);
       }
     }
     return;
