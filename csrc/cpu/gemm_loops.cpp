@@ -7,6 +7,10 @@
 
 #include "cpu/gemm_kernels.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace fusednn::cpu::FUSEDNN_ISA_NS {
 namespace {
 
@@ -142,7 +146,37 @@ __attribute__((always_inline)) inline void transpose(V (&r)[Simd<T>::W]) {
   if constexpr (h > 1) transpose<T, h / 2>(r);
 }
 
-// The first n lanes of a vector from memory (the rest zero), or to memory.
+// The first n lanes of a vector from memory (the rest zero), or to memory: one masked move where the ISA
+// has them (masked-off lanes never touch memory), a copy otherwise.
+#if defined(__AVX512F__)
+template <class T, class V = typename Simd<T>::V>
+inline V load_part(const T* p, int n) {
+  if constexpr (sizeof(T) == 4) return (V)_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
+  else return (V)_mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p);
+}
+template <class T, class V = typename Simd<T>::V>
+inline void store_part(T* p, V v, int n) {
+  if constexpr (sizeof(T) == 4) _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), (__m512)v);
+  else _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), (__m512d)v);
+}
+#elif defined(__AVX2__)
+template <class T>
+inline __m256i first_lanes(int n) {  // all ones in lanes [0, n)
+  typename Simd<T>::I lane;
+  for (int l = 0; l < Simd<T>::W; ++l) lane[l] = l;
+  return (__m256i)(lane < n);
+}
+template <class T, class V = typename Simd<T>::V>
+inline V load_part(const T* p, int n) {
+  if constexpr (sizeof(T) == 4) return (V)_mm256_maskload_ps(p, first_lanes<T>(n));
+  else return (V)_mm256_maskload_pd(p, first_lanes<T>(n));
+}
+template <class T, class V = typename Simd<T>::V>
+inline void store_part(T* p, V v, int n) {
+  if constexpr (sizeof(T) == 4) _mm256_maskstore_ps(p, first_lanes<T>(n), (__m256)v);
+  else _mm256_maskstore_pd(p, first_lanes<T>(n), (__m256d)v);
+}
+#else
 template <class T, class V = typename Simd<T>::V>
 inline V load_part(const T* p, int n) {
   V v{};
@@ -153,6 +187,7 @@ template <class T, class V = typename Simd<T>::V>
 inline void store_part(T* p, V v, int n) {
   std::memcpy(p, &v, n * sizeof(T));
 }
+#endif
 
 // Lanes [0, min(W, R - g)) of v to / from p + g: a run of columns of a row, W at a time. Both possible
 // lengths are compile-time constants, so the copies inline.
@@ -192,8 +227,18 @@ void pack_rows(const T* src, int64_t stride, int64_t rows, int64_t kc, T* out, i
 #pragma GCC unroll 32
       for (int l = 0; l < W; ++l) store_cols<R>(out + (k + l) * out_ld, r[l], g);
     }
-  for (; k < kc; ++k)
-    for (int i = 0; i < R; ++i) out[k * out_ld + i] = i < rows ? src[i * stride + k] : T(0);
+  if (k == kc) return;
+  const int left = static_cast<int>(kc - k);  // the last columns: partial loads, one more transpose
+#pragma GCC unroll 2
+  for (int g = 0; g < R; g += W) {
+    V r[W];
+#pragma GCC unroll 32
+    for (int l = 0; l < W; ++l) r[l] = g + l < rows ? load_part<T>(src + (g + l) * stride + k, left) : V{};
+    transpose<T>(r);
+#pragma GCC unroll 32
+    for (int l = 0; l < W; ++l)
+      if (l < left) store_cols<R>(out + (k + l) * out_ld, r[l], g);
+  }
 }
 
 // Strips of R along a contiguous direction i (element (i, k) at src[i + k * ks], i < n), each k-major, the
