@@ -196,9 +196,10 @@ def test_epilogue_extremes(isa, dtype, activation):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-# (1400, 400, 400): a packed B panel too big for per-thread copies, shared by the threads
+# (2100, 300, 1100): two packed panels of B (over 8 MiB), each thread packing its own copies, chunks claimed
+# per panel
 @pytest.mark.parametrize("m,n,k", [(1000, 1000, 300), (600, 40, 900), (40, 700, 500), (13, 3000, 64),
-                                   (1400, 400, 400)])
+                                   (2100, 300, 1100)])
 def test_threads_bitwise_equal(threads, dtype, m, n, k):
     a, b = random_matrix((m, k), dtype, 15), random_matrix((k, n), dtype, 16)
     bias = random_matrix((n,), dtype, 17)

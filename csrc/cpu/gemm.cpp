@@ -1,6 +1,6 @@
 // GEMM driver, C = act(alpha * A * B + beta * C + bias): BLIS-style loops around the per-ISA macro-kernels
-// of gemm_loops.cpp (for panels of B's columns, all of K, packed by each thread or once by all together /
-// for row chunks, claimed by the threads / for KC slices of K / for MC rows: pack A, run the tiles). Threads
+// of gemm_loops.cpp (for panels of B's columns, all of K, each thread packing its own copy / for row
+// chunks, claimed by the threads / for KC slices of K / for MC rows: pack A, run the tiles). Threads
 // own whole tiles of C, split along M or N, never K. Also the plain integer matmul.
 #include "fusednn/gemm.h"
 
@@ -11,7 +11,6 @@
 #include <chrono>
 #include <exception>
 #include <memory>
-#include <thread>
 #include <type_traits>
 
 #include "cpu/gemm_kernels.h"
@@ -27,14 +26,9 @@ constexpr double kThreadWork = double(1 << 18);
 // A packed B panel holds all of K for up to this many bytes of columns, and stays in L3 while every row
 // block reads it.
 constexpr int64_t kPanelBytes = int64_t{8} << 20;
-// Panels up to this size are packed whole by every thread into its own L2, no waiting on each other;
-// bigger ones are packed once, by all threads together, and shared (reading the other core's half costs
-// less than packing it again).
-constexpr int64_t kOwnPanelBytes = int64_t{1} << 20;
 // Row chunks per thread, claimed from a counter: a thread that loses its core (they are shared) holds up
 // at most one chunk while the others take the rest.
 constexpr int64_t kChunksPerThread = 4;
-constexpr int64_t kPackGroupsPerThread = 4;  // claims of B strips while packing, likewise
 
 // Per-thread packing scratch from the caching allocator, grown on demand and kept for the next call.
 class Scratch {
@@ -80,20 +74,6 @@ int64_t even_step(int64_t n, int64_t most, int64_t unit) {
   return n <= 0 ? unit : round_up(ceil_div(n, ceil_div(n, most)), unit);
 }
 
-// Waits until `done` reaches `target`: spins briefly, then yields the core, which the thread being waited
-// for may need (the cores are shared).
-void wait_for(const std::atomic<int64_t>& done, int64_t target) {
-  for (int spins = 0; done.load(std::memory_order_acquire) < target; ++spins) {
-    if (spins < 1024) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    } else {
-      std::this_thread::yield();
-    }
-  }
-}
-
 // How the product is blocked and what is packed; all of it depends on the shape only, never on the thread
 // count, so every element sums its K slices in the same order. B is read in place, its KC x NR slivers
 // staying in L1 across a column of tiles, when one of its strides is 1 and M fits one MC block, so that
@@ -118,16 +98,13 @@ Plan make_plan(const cpu::GemmKernel<T>& kr, const Problem<T>& p) {
   return plan;
 }
 
-// Packs strips [s0, s1) of the B panel of columns [jc, jc + nc), every K slice.
+// Packs the B panel of columns [jc, jc + nc), every K slice.
 template <class T>
-void pack_b_strips(const cpu::GemmKernel<T>& kr, const Problem<T>& p, const Plan& plan, int64_t jc, int64_t nc,
-                   int64_t s0, int64_t s1, T* panel) {
-  const int64_t NR = kr.nr, ncr = round_up(nc, NR), cols = std::min(nc, s1 * NR) - s0 * NR;
-  for (int64_t pc = 0; pc < p.K; pc += plan.kc) {
-    const int64_t kc = std::min(plan.kc, p.K - pc);
-    kr.pack_b(kc, cols, p.B.data + pc * p.B.rs + (jc + s0 * NR) * p.B.cs, p.B.rs, p.B.cs,
-              panel + pc * ncr + s0 * NR * kc);
-  }
+void pack_b_panel(const cpu::GemmKernel<T>& kr, const Problem<T>& p, const Plan& plan, int64_t jc, int64_t nc,
+                  T* panel) {
+  const int64_t ncr = round_up(nc, kr.nr);
+  for (int64_t pc = 0; pc < p.K; pc += plan.kc)
+    kr.pack_b(std::min(plan.kc, p.K - pc), nc, p.B.data + pc * p.B.rs + jc * p.B.cs, p.B.rs, p.B.cs, panel + pc * ncr);
 }
 
 // Rows [m0, m1) times the panel of columns [jc, jc + nc) (packed in `panel`, or read in place): for each
@@ -165,48 +142,36 @@ struct alignas(64) Counter {
   std::atomic<int64_t> n{0};
 };
 
-// The whole product split by rows among `threads` (1: on the calling thread). Per panel of columns, the
-// threads pack B (each its own copy, or the shared one together, waiting until it is complete), then
-// compute row chunks: first their own share, in order, so that from call to call a thread keeps meeting
-// the same rows of C in its cache; then whatever another thread (one that lost its core) has not taken.
-// Chunks are whole MR strips, so each element is computed by the same tile code whatever the thread count.
+// The whole product split by rows among `threads` (1: on the calling thread). Per panel of columns, each
+// thread packs its own copy of B, so that no thread ever waits on another (one that lost its shared core
+// would hold the rest up; measured on the 2-core machine, a copy shared between the cores was up to 30%
+// slower), then computes row chunks: first its own share, in order, so that from call to call a thread
+// keeps meeting the same rows of C in its cache; then whatever another thread has not taken. Chunks are
+// whole MR strips, so each element is computed by the same tile code whatever the thread count.
 template <class T>
 void run_rows(const cpu::GemmKernel<T>& kr, const Problem<T>& p, int threads) {
   const Plan plan = make_plan(kr, p);
   const int64_t m_units = ceil_div(p.M, kr.mr), panels = ceil_div(p.N, plan.nc);
   const int64_t chunks = std::min<int64_t>(m_units, threads * kChunksPerThread);
-  const bool own_panel = threads == 1 || plan.b_size * int64_t(sizeof(T)) <= kOwnPanelBytes;
-  const int64_t shared = own_panel ? 0 : plan.b_size, per_thread = plan.a_size + (own_panel ? plan.b_size : 0);
-  T* buf = static_cast<T*>(scratch.get((shared + threads * per_thread) * sizeof(T)));
-  // Per panel: B strip groups claimed, groups packed, then each thread's count of chunks taken.
-  const int64_t per_panel = 2 + threads;
-  Counter one_panel_one_thread[3];  // no heap allocation for small products, which count nanoseconds
-  const std::unique_ptr<Counter[]> heap(panels * per_panel > 3 ? new Counter[panels * per_panel] : nullptr);
-  Counter* counters = heap ? heap.get() : one_panel_one_thread;
+  const int64_t per_thread = plan.a_size + plan.b_size;
+  T* buf = static_cast<T*>(scratch.get(threads * per_thread * sizeof(T)));
+  // Per panel, each thread's count of chunks taken.
+  Counter on_stack[2];  // no heap allocation for small products, which count nanoseconds
+  const std::unique_ptr<Counter[]> heap(panels * threads > 2 ? new Counter[panels * threads] : nullptr);
+  Counter* counters = heap ? heap.get() : on_stack;
   auto home = [&](int64_t u) { return chunks * u / threads; };  // thread u's first chunk
   auto body = [&](int t) {
-    T* a_buf = buf + shared + t * per_thread;
-    T* panel = own_panel ? a_buf + plan.a_size : buf;
+    T* a_buf = buf + t * per_thread;
+    T* panel = a_buf + plan.a_size;
     for (int64_t q = 0; q < panels; ++q) {
-      const int64_t jc = q * plan.nc, nc = std::min(plan.nc, p.N - jc), strips = ceil_div(nc, kr.nr);
-      Counter* w = counters + q * per_panel;
-      if (plan.pack_b && own_panel) pack_b_strips(kr, p, plan, jc, nc, 0, strips, panel);
-      if (plan.pack_b && !own_panel) {
-        const int64_t groups = std::min<int64_t>(strips, threads * kPackGroupsPerThread);
-        for (int64_t g; (g = w[0].n.fetch_add(1)) < groups;) {
-          pack_b_strips(kr, p, plan, jc, nc, strips * g / groups, strips * (g + 1) / groups, panel);
-          w[1].n.fetch_add(1, std::memory_order_release);
-        }
-        wait_for(w[1].n, groups);
-      }
+      const int64_t jc = q * plan.nc, nc = std::min(plan.nc, p.N - jc);
+      if (plan.pack_b) pack_b_panel(kr, p, plan, jc, nc, panel);
+      Counter* taken = counters + q * threads;
       for (int64_t i = 0; i < threads; ++i) {
         const int64_t u = (t + i) % threads, first = home(u), count = home(u + 1) - first;
-        for (int64_t c; (c = w[2 + u].n.fetch_add(1)) < count;)
+        for (int64_t c; (c = taken[u].n.fetch_add(1)) < count;)
           row_block(kr, p, plan, jc, nc, panel, a_buf, m_units * (first + c) / chunks * kr.mr,
                     std::min(p.M, m_units * (first + c + 1) / chunks * kr.mr));
-      }
-      if (!own_panel && q + 1 < panels) {  // the next panel overwrites this one
-#pragma omp barrier
       }
     }
   };
