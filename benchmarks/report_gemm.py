@@ -81,8 +81,8 @@ def time_calls(calls, sample_s, rounds, pause_s, peak=None):
     round, so that load which comes and goes on a shared machine hits them alike. Each sample follows a
     pause and a warm-up call: idle worker threads of the previous library spin for a while after its
     last call (OpenBLAS for ~0.1 s) and would otherwise steal the cores. With `peak` (a function giving
-    the FMA peak in GFLOP/s), the peak is measured right before each fusednn sample, under the same load,
-    into per_round["peak"]."""
+    the FMA peak in GFLOP/s), the peak is measured just before each fusednn sample (a pause apart), under
+    the same load, into per_round["peak"]."""
     reps = {name: calibrate(fn, sample_s) for name, fn in calls.items()}
     per_round = {name: [] for name in calls}
     if peak is not None:
@@ -92,6 +92,7 @@ def time_calls(calls, sample_s, rounds, pause_s, peak=None):
             time.sleep(pause_s)
             if name == "fusednn" and peak is not None:
                 per_round["peak"].append(peak())
+                time.sleep(pause_s)  # the probe's threads spin and its load lowers the clock for a moment
             fn()
             t0 = time.perf_counter()
             for _ in range(reps[name]):
@@ -120,7 +121,7 @@ def main(args=ARGS):
     print(f"fusednn {fnn.__version__}  isa={fnn.config.isa()}  threads={args.threads}  numpy {np.__version__}"
           + (f"  torch {torch.__version__}" if torch is not None else "  (torch not installed)"))
     print(f"measured FMA peak (float32, {args.threads} threads): {peak:.1f} GFLOP/s at the start; float64 peak taken "
-          "as half.\n% peak: the median over rounds of fusednn's GFLOP/s over the peak measured right before it, under "
+          "as half.\n% peak: the median over rounds of fusednn's GFLOP/s over the peak measured just before it, under "
           "the same load;\n% start: fusednn's median GFLOP/s over the peak measured at the start\n")
 
     cases = []
