@@ -345,6 +345,7 @@ __attribute__((noinline)) void store_general(const GemmBlock<T>& block, const T 
   if (g.c_cs == 1) {  // every vector index below is a constant once unrolled, so the W x W blocks stay in registers
     for (int v = 0; v < MV; ++v) {
       const int rows = min(W, m - v * W);
+      if (rows <= 0) break;
       T* p = c + v * W * g.c_rs;
 #pragma GCC unroll 4
       for (int jg = 0; jg < NR; jg += W) {
