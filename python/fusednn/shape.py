@@ -261,15 +261,9 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 
 
 def _pad_source(n, before, after, mode):
-    """For each position along a padded axis, the index of the input element it copies."""
-    positions = np.arange(-before, n + after)
-    if mode == "edge":
-        return np.clip(positions, 0, n - 1)
-    period = 2 * (n - 1)  # reflect: mirror at both ends, repeatedly
-    if period == 0:
-        return np.zeros_like(positions)
-    folded = positions % period
-    return np.where(folded > n - 1, period - folded, folded)
+    """For each position along a padded axis, the index of the input element it copies: the forward pad
+    itself, run on the indices 0 .. n-1."""
+    return _C.pad(_C._arange_int(0, n, 1, np.dtype(np.int64)), [(before, after)], mode, [(0.0, 0.0)])
 
 
 def _pad_grad(dy, shape, widths, mode):
@@ -285,7 +279,7 @@ def _pad_grad(dy, shape, widths, mode):
             continue
         n = shape[axis]
         target = _C._full(grad.shape[:axis] + (n,) + grad.shape[axis + 1:], 0, dy.dtype, dy.device)
-        key = (slice(None),) * axis + (_C._to_tensor(_pad_source(n, before, after, mode)),)
+        key = (slice(None),) * axis + (_pad_source(n, before, after, mode),)
         _C._index_add(target, key, grad)
         grad = target
     return (grad,)
