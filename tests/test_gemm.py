@@ -130,6 +130,16 @@ ACTIVATIONS = {
 }
 
 
+def epilogue_reference(a, b, c0, bias, bias_mode, activation):
+    """act(1.5 a b + 0.5 c0 + bias) in float64: alpha 1.5 and beta 0.5, as the epilogue tests pass them."""
+    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
+    if bias_mode == "row":
+        pre += bias[:, None]
+    elif bias_mode == "col":
+        pre += bias[None, :]
+    return ACTIVATIONS[activation](pre)
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 @pytest.mark.parametrize("bias_mode", ["none", "row", "col"])
@@ -143,12 +153,7 @@ def test_epilogue(isa, dtype, activation, bias_mode, lc):
     _C._gemm(fnn.asarray(a), fnn.asarray(b), out=fnn.asarray(out), alpha=1.5, beta=0.5,
              bias=None if bias is None else fnn.asarray(bias), bias_mode=bias_mode, activation=activation,
              leaky_slope=0.2)
-    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
-    if bias_mode == "row":
-        pre += bias[:, None]
-    elif bias_mode == "col":
-        pre += bias[None, :]
-    check_close(out, a, b, ACTIVATIONS[activation](pre), dtype)
+    check_close(out, a, b, epilogue_reference(a, b, c0, bias, bias_mode, activation), dtype)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -161,12 +166,11 @@ def test_narrow_side_stores_transposed(isa, dtype, m, n, k, bias_mode, lc):
     a, b = random_matrix((m, k), dtype, 18), random_matrix((k, n), dtype, 19)
     c0 = random_matrix((m, n), dtype, 20)
     bias = random_matrix((m if bias_mode == "row" else n,), dtype, 21)
-    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
-    pre += bias[:, None] if bias_mode == "row" else bias[None, :]
+    expected = epilogue_reference(a, b, c0, bias, bias_mode, "leaky_relu")
     out = layout(c0, lc)  # may be c0 itself when n == 1: expected values are computed first
     _C._gemm(fnn.asarray(a), fnn.asarray(b), out=fnn.asarray(out), alpha=1.5, beta=0.5, bias=fnn.asarray(bias),
              bias_mode=bias_mode, activation="leaky_relu", leaky_slope=0.2)
-    check_close(out, a, b, ACTIVATIONS["leaky_relu"](pre), dtype)
+    check_close(out, a, b, expected, dtype)
 
 
 EXTREMES = np.array([-1e4, -800, -100, -20, -1e-6, 0, 1e-30, 1e-6, 20, 100, 800, 1e4, np.nan])
@@ -447,12 +451,7 @@ def test_device_epilogue(device, dtype, activation, bias_mode, lc):
     _C._gemm(on(device, a), on(device, b, "t"), out=out, alpha=1.5, beta=0.5,
              bias=None if bias is None else on(device, bias), bias_mode=bias_mode, activation=activation,
              leaky_slope=0.2)
-    pre = 1.5 * (a.astype(np.float64) @ b.astype(np.float64)) + 0.5 * c0
-    if bias_mode == "row":
-        pre += bias[:, None]
-    elif bias_mode == "col":
-        pre += bias[None, :]
-    check_close(host(out, device), a, b, ACTIVATIONS[activation](pre), dtype)
+    check_close(host(out, device), a, b, epilogue_reference(a, b, c0, bias, bias_mode, activation), dtype)
 
 
 @pytest.mark.parametrize("device", DEVICES)
