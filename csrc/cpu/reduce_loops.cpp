@@ -239,23 +239,11 @@ int64_t arg(const char* x, int64_t stride, int64_t n) {
   return find_first<In>(x, stride, n, [best](In v) { return v == best; });
 }
 
-constexpr bool valid(KernelOp op, DType in, DType acc) {
-  switch (op) {
-    case KernelOp::Sum:
-    case KernelOp::Prod: return acc != DType::Bool;
-    case KernelOp::Max:
-    case KernelOp::Min: return acc == in && in != DType::Bool;
-    case KernelOp::Any:
-    case KernelOp::All: return acc == DType::Bool;
-    default: return acc == DType::Float64;
-  }
-}
-
 template <int Op, int In, int Acc>
 constexpr void set_entry(ReduceKernels& t) {
   constexpr auto op = static_cast<KernelOp>(Op);
   constexpr auto in = static_cast<DType>(In), acc = static_cast<DType>(Acc);
-  if constexpr (valid(op, in, acc)) {
+  if constexpr (has_kernel(op, in, acc)) {
     using I = typename TypeOf<in>::type;
     using A = typename TypeOf<acc>::type;
     t.row[Op][In][Acc] = &row<op, I, A>;

@@ -188,18 +188,8 @@ void launch_finish(const Tensor& wide, const Tensor& out, int64_t rows, const Re
   });
 }
 
-// The (op, input, accumulator) combinations the driver uses, as cpu::ReduceKernels has them.
-constexpr bool valid(KernelOp op, DType in, DType acc) {
-  switch (op) {
-    case KernelOp::Sum:
-    case KernelOp::Prod: return acc != DType::Bool;
-    case KernelOp::Max:
-    case KernelOp::Min: return acc == in && in != DType::Bool;
-    case KernelOp::Any:
-    case KernelOp::All: return acc == DType::Bool;
-    default: return false;  // SqDev only runs as var's second pass
-  }
-}
+// The combinations the CPU kernels have, less SqDev: that only runs as var's second pass, inside run().
+constexpr bool valid(KernelOp op, DType in, DType acc) { return op != KernelOp::SqDev && cpu::has_kernel(op, in, acc); }
 
 template <KernelOp Op, class In, class Acc>
 void run(bool centered, const ReduceFinish& f, const Tensor& x, int64_t rows, int64_t n, const Tensor& out) {

@@ -34,6 +34,20 @@ namespace cpu {
 enum class KernelOp : uint8_t { Sum, Prod, Max, Min, Any, All, SqDev, Count };
 constexpr int kKernelOps = static_cast<int>(KernelOp::Count);
 
+// The (op, input dtype, accumulator dtype) combinations that have kernels: Any/All take a bool accumulator,
+// Max/Min the input dtype, SqDev float64.
+constexpr bool has_kernel(KernelOp op, DType in, DType acc) {
+  switch (op) {
+    case KernelOp::Sum:
+    case KernelOp::Prod: return acc != DType::Bool;
+    case KernelOp::Max:
+    case KernelOp::Min: return acc == in && in != DType::Bool;
+    case KernelOp::Any:
+    case KernelOp::All: return acc == DType::Bool;
+    default: return acc == DType::Float64;
+  }
+}
+
 inline DType wide_dtype(KernelOp op, DType acc) {
   if (op == KernelOp::SqDev || (op == KernelOp::Sum && is_floating(acc))) return DType::Float64;
   return acc;
@@ -53,8 +67,7 @@ using ArgFn = int64_t (*)(const char* x, int64_t stride, int64_t n);
 constexpr int64_t kColTile = 4096;
 
 struct ReduceKernels {
-  // [op][input dtype][accumulator dtype]; null where the pair is not used (Any/All take acc Bool,
-  // SqDev acc Float64, Max/Min acc == input).
+  // [op][input dtype][accumulator dtype]; null where has_kernel is false.
   RowFn row[kKernelOps][kNumDTypes][kNumDTypes];
   ColsFn cols[kKernelOps][kNumDTypes][kNumDTypes];
   ArgFn arg[2][kNumDTypes];  // [0] argmax, [1] argmin
