@@ -119,16 +119,29 @@ struct Loader {
 // min(left, tile) for the loaders' limits (left >= 0).
 __device__ inline int clip(int64_t left, int tile) { return left < tile ? static_cast<int>(left) : tile; }
 
-// The block's tile (tm, tn). Block indices run down groups of 8 tile rows, so the blocks in flight together
-// share rows of A and columns of B in L2.
-__device__ inline void block_tile(int64_t tiles_m, int64_t tiles_n, int64_t& tm, int64_t& tn) {
-  constexpr int64_t kGroup = 8;
-  const int64_t id = blockIdx.x, per_group = kGroup * tiles_n;
-  const int64_t first = id / per_group * kGroup, local = id % per_group;
-  const int64_t rows = tiles_m - first < kGroup ? tiles_m - first : kGroup;
-  tm = first + local % rows;
-  tn = local / rows;
-}
+// The block's tile of C, BM x BN: block indices run down groups of 8 tile rows, so the blocks in flight
+// together share rows of A and columns of B in L2. Also how many of its rows and columns fall inside C, and
+// where its rows of A and columns of B start in its batch.
+template <class T, int BM, int BN>
+struct BlockTile {
+  int64_t batch, m0, n0;
+  int m_lim, n_lim;
+  const T* a;
+  const T* b;
+  __device__ explicit BlockTile(const Args<T>& p) {
+    constexpr int64_t kGroup = 8;
+    const int64_t id = blockIdx.x, per_group = kGroup * p.tiles_n;
+    const int64_t first = id / per_group * kGroup, local = id % per_group;
+    const int64_t rows = p.tiles_m - first < kGroup ? p.tiles_m - first : kGroup;
+    batch = p.first_batch + blockIdx.z;
+    m0 = (first + local % rows) * BM;
+    n0 = local / rows * BN;
+    m_lim = clip(p.M - m0, BM);
+    n_lim = clip(p.N - n0, BN);
+    a = p.a.p + batch * p.a.batch + m0 * p.a.os;
+    b = p.b.p + batch * p.b.batch + n0 * p.b.os;
+  }
+};
 
 // Element (m, n) of the block's batch of C from its accumulated product: alpha * acc, + beta * C (C is not
 // read when beta == 0, so NaN there does not leak), + bias, then the activation (the formulas every backend
@@ -165,12 +178,7 @@ __global__ void __launch_bounds__(kSimtThreads, 2) simt_kernel(Args<T> p) {
   __shared__ __align__(16) T sb[2][BK * LDB];
 
   const int tid = threadIdx.x;
-  int64_t tm, tn;
-  block_tile(p.tiles_m, p.tiles_n, tm, tn);
-  const int64_t m0 = tm * BM, n0 = tn * BN, batch = p.first_batch + blockIdx.z;
-  const int m_lim = clip(p.M - m0, BM), n_lim = clip(p.N - n0, BN);
-  const T* a = p.a.p + batch * p.a.batch + m0 * p.a.os;
-  const T* b = p.b.p + batch * p.b.batch + n0 * p.b.os;
+  const BlockTile<T, BM, BN> tile(p);
   Loader<T, BM, BK, kSimtThreads, LA> la(tid);
   Loader<T, BN, BK, kSimtThreads, LB> lb(tid);
 
@@ -193,8 +201,8 @@ __global__ void __launch_bounds__(kSimtThreads, 2) simt_kernel(Args<T> p) {
 
   const int64_t k_tiles = (p.K + BK - 1) / BK;
   if (k_tiles > 0) {
-    la.load(a, p.a, m_lim, clip(p.K, BK));
-    lb.load(b, p.b, n_lim, clip(p.K, BK));
+    la.load(tile.a, p.a, tile.m_lim, clip(p.K, BK));
+    lb.load(tile.b, p.b, tile.n_lim, clip(p.K, BK));
     store(la, sa[0], LdA{});
     store(lb, sb[0], LdB{});
   }
@@ -209,8 +217,8 @@ __global__ void __launch_bounds__(kSimtThreads, 2) simt_kernel(Args<T> p) {
     const bool more = kt + 1 < k_tiles;
     if (more) {  // the next tile's global reads are in flight during the FMAs below
       const int64_t k0 = (kt + 1) * BK;
-      la.load(a + k0 * p.a.ks, p.a, m_lim, clip(p.K - k0, BK));
-      lb.load(b + k0 * p.b.ks, p.b, n_lim, clip(p.K - k0, BK));
+      la.load(tile.a + k0 * p.a.ks, p.a, tile.m_lim, clip(p.K - k0, BK));
+      lb.load(tile.b + k0 * p.b.ks, p.b, tile.n_lim, clip(p.K - k0, BK));
     }
 #pragma unroll
     for (int kk = 0; kk < BK; ++kk) {
@@ -235,12 +243,12 @@ __global__ void __launch_bounds__(kSimtThreads, 2) simt_kernel(Args<T> p) {
     __syncthreads();
   }
 
-  T* c = p.c + batch * p.c_batch;
+  T* c = p.c + tile.batch * p.c_batch;
 #pragma unroll
   for (int i = 0; i < 4 * RM; ++i)
 #pragma unroll
     for (int j = 0; j < 4 * RN; ++j)
-      finish(p, c, m0 + row0 + i / 4 * 16 + i % 4, n0 + col0 + j / 4 * 32 + j % 4, acc[i][j]);
+      finish(p, c, tile.m0 + row0 + i / 4 * 16 + i % 4, tile.n0 + col0 + j / 4 * 32 + j % 4, acc[i][j]);
 }
 
 // ---- TF32 tensor cores (float32 only; compute capability 8.0 and newer) ----
@@ -285,12 +293,7 @@ __global__ void __launch_bounds__(kTcThreads, 2) tf32_kernel(Args<float> p) {
   __shared__ __align__(16) float sb[2][kTcTileFloats];
 
   const int tid = threadIdx.x;
-  int64_t tm, tn;
-  block_tile(p.tiles_m, p.tiles_n, tm, tn);
-  const int64_t m0 = tm * kTcBM, n0 = tn * kTcBN, batch = p.first_batch + blockIdx.z;
-  const int m_lim = clip(p.M - m0, kTcBM), n_lim = clip(p.N - n0, kTcBN);
-  const float* a = p.a.p + batch * p.a.batch + m0 * p.a.os;
-  const float* b = p.b.p + batch * p.b.batch + n0 * p.b.os;
+  const BlockTile<float, kTcBM, kTcBN> tile(p);
   Loader<float, kTcBM, kTcBK, kTcThreads, LA> la(tid);
   Loader<float, kTcBN, kTcBK, kTcThreads, LB> lb(tid);
 
@@ -309,8 +312,8 @@ __global__ void __launch_bounds__(kTcThreads, 2) tf32_kernel(Args<float> p) {
 
   const int64_t k_tiles = (p.K + kTcBK - 1) / kTcBK;
   if (k_tiles > 0) {
-    la.load(a, p.a, m_lim, clip(p.K, kTcBK));
-    lb.load(b, p.b, n_lim, clip(p.K, kTcBK));
+    la.load(tile.a, p.a, tile.m_lim, clip(p.K, kTcBK));
+    lb.load(tile.b, p.b, tile.n_lim, clip(p.K, kTcBK));
     store(la, sa[0], AlongA{});
     store(lb, sb[0], AlongB{});
   }
@@ -324,8 +327,8 @@ __global__ void __launch_bounds__(kTcThreads, 2) tf32_kernel(Args<float> p) {
     const bool more = kt + 1 < k_tiles;
     if (more) {
       const int64_t k0 = (kt + 1) * kTcBK;
-      la.load(a + k0 * p.a.ks, p.a, m_lim, clip(p.K - k0, kTcBK));
-      lb.load(b + k0 * p.b.ks, p.b, n_lim, clip(p.K - k0, kTcBK));
+      la.load(tile.a + k0 * p.a.ks, p.a, tile.m_lim, clip(p.K - k0, kTcBK));
+      lb.load(tile.b + k0 * p.b.ks, p.b, tile.n_lim, clip(p.K - k0, kTcBK));
     }
     const float* s_a = sa[cur];
     const float* s_b = sb[cur];
@@ -358,14 +361,14 @@ __global__ void __launch_bounds__(kTcThreads, 2) tf32_kernel(Args<float> p) {
     __syncthreads();
   }
 
-  float* c = p.c + batch * p.c_batch;
+  float* c = p.c + tile.batch * p.c_batch;
 #pragma unroll
   for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
     for (int nt = 0; nt < 8; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e)
-        finish(p, c, m0 + wm + mt * 16 + g + e / 2 * 8, n0 + wn + nt * 8 + 2 * t + e % 2, acc[mt][nt][e]);
+        finish(p, c, tile.m0 + wm + mt * 16 + g + e / 2 * 8, tile.n0 + wn + nt * 8 + 2 * t + e % 2, acc[mt][nt][e]);
 #endif
 }
 
